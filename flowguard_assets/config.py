@@ -1,0 +1,97 @@
+"""Environment -> settings, in one place (SPEC §5).
+
+Secrets (POSTGRES_PASSWORD, SNOWFLAKE_PASSWORD, FLOWGUARD_ALERT_WEBHOOK_URL, ...) are not read here: resources take them through
+`dagster.EnvVar`, so their values never reach definitions, logs or the UI.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+
+class ConfigError(ValueError):
+    """A setting from the environment is invalid; the message names the variable."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    landing_dir: Path
+    warehouse: str
+    warehouse_dir: Path
+    catalog_file: Path | None
+    postgres_host: str | None
+    postgres_port: int
+    postgres_db: str | None
+    postgres_user: str | None
+    spark_master: str
+    spark_remote: str | None
+    start_date: date
+    min_valid_rate: float
+    max_duplicate_rate: float
+
+
+def _text(env: Mapping[str, str], name: str) -> str | None:
+    value = env.get(name, "").strip()
+    return value or None
+
+
+def _rate(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = _text(env, name)
+    if raw is None:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number between 0 and 1, got {raw!r}") from None
+    if not 0.0 <= value <= 1.0:
+        raise ConfigError(f"{name} must be a number between 0 and 1, got {raw!r}")
+    return value
+
+
+def _port(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = _text(env, name)
+    if raw is None:
+        return default
+    if not raw.isdigit() or not 0 < int(raw) < 65536:
+        raise ConfigError(f"{name} must be a TCP port number, got {raw!r}")
+    return int(raw)
+
+
+def _date(env: Mapping[str, str], name: str, default: str) -> date:
+    raw = _text(env, name) or default
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a date YYYY-MM-DD, got {raw!r}") from None
+
+
+def _choice(env: Mapping[str, str], name: str, default: str, choices: tuple[str, ...]) -> str:
+    value = (_text(env, name) or default).lower()
+    if value not in choices:
+        raise ConfigError(f"{name} must be one of {', '.join(choices)}, got {value!r}")
+    return value
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    """Read FlowGuard's settings from the environment, with SPEC §5's defaults."""
+    env = os.environ if env is None else env
+    catalog_file = _text(env, "FLOWGUARD_CATALOG_FILE")
+    return Settings(
+        landing_dir=Path(_text(env, "FLOWGUARD_LANDING_DIR") or "data/landing").absolute(),
+        warehouse=_choice(env, "FLOWGUARD_WAREHOUSE", "local", ("local", "snowflake")),
+        warehouse_dir=Path(_text(env, "FLOWGUARD_WAREHOUSE_DIR") or "data/warehouse").absolute(),
+        catalog_file=Path(catalog_file).absolute() if catalog_file else None,
+        postgres_host=_text(env, "POSTGRES_HOST"),
+        postgres_port=_port(env, "POSTGRES_PORT", 5432),
+        postgres_db=_text(env, "POSTGRES_DB"),
+        postgres_user=_text(env, "POSTGRES_USER"),
+        spark_master=_text(env, "SPARK_MASTER") or "local[*]",
+        spark_remote=_text(env, "SPARK_REMOTE"),
+        start_date=_date(env, "FLOWGUARD_START_DATE", "2026-02-01"),
+        min_valid_rate=_rate(env, "FLOWGUARD_MIN_VALID_RATE", 0.95),
+        max_duplicate_rate=_rate(env, "FLOWGUARD_MAX_DUPLICATE_RATE", 0.05),
+    )

@@ -1,0 +1,125 @@
+"""The food catalog (SPEC §2): Postgres `foods`, else a JSON file, else the bundled catalog."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+import psycopg2
+from pydantic import Field
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import types as T
+
+CATALOG_SCHEMA = T.StructType(
+    [
+        T.StructField("FOOD_ID", T.LongType()),
+        T.StructField("NAME", T.StringType()),
+        T.StructField("CATEGORY", T.StringType()),
+        T.StructField("PRICE", T.DecimalType(10, 2)),
+        T.StructField("DESCRIPTION", T.StringType()),
+        T.StructField("IS_AVAILABLE", T.BooleanType()),
+    ]
+)
+_FIELDS = ("food_id", "name", "category", "price", "description", "is_available")
+_QUERY = "SELECT food_id, name, category, price, description, is_available FROM foods"
+
+
+class CatalogError(RuntimeError):
+    """The configured catalog cannot be read; the message names the host or file."""
+
+
+def _row(item: dict[str, Any]) -> tuple:
+    price = item.get("price")
+    return (
+        int(item["food_id"]),
+        item.get("name"),
+        item.get("category"),
+        None if price is None else Decimal(str(price)).quantize(Decimal("0.01")),
+        item.get("description"),
+        item.get("is_available"),
+    )
+
+
+def _rows_from_json(text: str, source: str) -> list[tuple]:
+    try:
+        items = json.loads(text)
+        if not isinstance(items, list):
+            raise ValueError("expected a JSON array of objects")
+        return [_row(item) for item in items]
+    except (ValueError, KeyError, TypeError, ArithmeticError) as error:
+        raise CatalogError(f"Food catalog file {source} is not a valid catalog: {error}") from None
+
+
+class FoodCatalogResource(dg.ConfigurableResource):
+    """Reads the food catalog from Postgres when `host` is set, else from `file`, else bundled."""
+
+    host: str | None = Field(default=None, description="POSTGRES_HOST")
+    port: int = Field(default=5432, description="POSTGRES_PORT")
+    database: str | None = Field(default=None, description="POSTGRES_DB")
+    user: str | None = Field(default=None, description="POSTGRES_USER")
+    password: str | None = Field(default=None, description="POSTGRES_PASSWORD")
+    file: str | None = Field(default=None, description="FLOWGUARD_CATALOG_FILE")
+
+    @property
+    def source(self) -> str:
+        """Where the catalog comes from, without credentials."""
+        if self.host:
+            return f"postgres://{self.host}:{self.port}/{self.database or ''}"
+        return f"file {self.file}" if self.file else "bundled catalog"
+
+    def connect(self):
+        """A psycopg2 connection to the catalog database (a CatalogError names the host)."""
+        try:
+            return psycopg2.connect(
+                host=self.host,
+                port=self.port,
+                dbname=self.database,
+                user=self.user,
+                password=self.password,
+                connect_timeout=5,
+                application_name="flowguard",
+            )
+        except psycopg2.Error as error:
+            reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+            raise CatalogError(
+                f"Food catalog unreachable: Postgres at {self.host}:{self.port}"
+                f" database {self.database!r}: {reason}"
+            ) from None
+
+    def fetch_rows(self) -> list[tuple]:
+        """All catalog rows as (FOOD_ID, NAME, CATEGORY, PRICE, DESCRIPTION, IS_AVAILABLE)."""
+        if self.host:
+            return self._postgres_rows()
+        if self.file:
+            try:
+                text = Path(self.file).read_text(encoding="utf-8")
+            except OSError as error:
+                raise CatalogError(
+                    f"Food catalog file {self.file} cannot be read: {error.strerror}"
+                ) from None
+            return _rows_from_json(text, self.file)
+        text = resources.files("flowguard_assets").joinpath("data/foods.json").read_text("utf-8")
+        return _rows_from_json(text, "bundled catalog")
+
+    def load(self, spark: SparkSession) -> DataFrame:
+        """The catalog as a small Spark DataFrame (CATALOG_SCHEMA), meant to be broadcast."""
+        return spark.createDataFrame(self.fetch_rows(), CATALOG_SCHEMA)
+
+    def _postgres_rows(self) -> list[tuple]:
+        connection = self.connect()
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute(_QUERY)
+                return [_row(dict(zip(_FIELDS, record))) for record in cursor.fetchall()]
+        except psycopg2.Error as error:
+            reason = str(error).strip().splitlines()[0]
+            raise CatalogError(
+                f"Food catalog at Postgres {self.host}:{self.port} database {self.database!r}"
+                f" cannot be read: {reason}"
+            ) from None
+        finally:
+            connection.close()

@@ -1,0 +1,128 @@
+"""The local warehouse: each table a hive-partitioned Parquet dataset at <root>/<schema>/<TABLE>/.
+
+A write stages the new partitions under `<TABLE>/_staging/<write id>/` (readers skip `_` folders),
+then swaps each partition folder into place atomically, under a per-table commit lock. A killed
+write leaves only its staging folder, which the next write of the table removes.
+"""
+
+from __future__ import annotations
+
+import shutil
+import uuid
+from collections.abc import Sequence
+from datetime import date
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+from pydantic import Field
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+from pyspark.sql.pandas.types import to_arrow_schema
+
+from flowguard_assets.resources.atomic_fs import file_lock, replace_dir, restore_parked
+from flowguard_assets.resources.warehouse import Warehouse, WarehouseError
+from flowguard_assets.tables import Table
+
+_STAGING = "_staging"
+
+
+class LocalWarehouse(Warehouse):
+    """Parquet datasets under `root` (FLOWGUARD_WAREHOUSE_DIR), readable by any Parquet reader."""
+
+    root: str = Field(description="warehouse root folder (FLOWGUARD_WAREHOUSE_DIR)")
+
+    @property
+    def kind(self) -> str:
+        return "parquet"
+
+    def table_dir(self, table: Table) -> Path:
+        return Path(self.root) / table.schema / table.name
+
+    def write(
+        self, spark: SparkSession, table: Table, df: DataFrame, partitions: Sequence[date]
+    ) -> None:
+        table_dir = self.table_dir(table)
+        staging = table_dir / _STAGING
+        self.clean_up(table)
+        write_id = uuid.uuid4().hex
+        folders = {f"{table.partition_column}={day.isoformat()}" for day in partitions}
+        with file_lock(staging / f"{write_id}.lock"):
+            work = staging / write_id
+            try:
+                data = work / "data"
+                df.select(table.column_names).write.partitionBy(table.partition_column).parquet(
+                    str(data)
+                )
+                _check_only_expected(table, data, folders)
+                with file_lock(table_dir / "_commit.lock"):
+                    for folder in sorted(folders):
+                        if not (data / folder).exists():
+                            _write_empty_partition(table, data / folder)
+                        replace_dir(data / folder, table_dir / folder, work / "parked")
+            finally:
+                shutil.rmtree(work, ignore_errors=True)
+        (staging / f"{write_id}.lock").unlink(missing_ok=True)
+
+    def clean_up(self, table: Table) -> None:
+        """Remove what killed writes of `table` left behind, restoring any parked partition."""
+        table_dir = self.table_dir(table)
+        staging = table_dir / _STAGING
+        if not staging.is_dir():
+            return
+        for work in [p for p in staging.iterdir() if p.is_dir()]:
+            with file_lock(staging / f"{work.name}.lock", blocking=False) as orphaned:
+                if orphaned:
+                    with file_lock(table_dir / "_commit.lock"):
+                        restore_parked(work / "parked", table_dir)
+                    shutil.rmtree(work, ignore_errors=True)
+                    (staging / f"{work.name}.lock").unlink(missing_ok=True)
+
+    def read(
+        self,
+        spark: SparkSession,
+        table: Table,
+        start: date,
+        end: date,
+        columns: Sequence[str] | None = None,
+    ) -> DataFrame:
+        selected = list(columns or table.column_names)
+        table_dir = self.table_dir(table)
+        if not table_dir.is_dir():
+            return spark.createDataFrame([], table.spark_schema).select(selected)
+        column = F.col(table.partition_column)
+        return (
+            spark.read.schema(table.spark_schema)
+            .parquet(str(table_dir))
+            .where(column.between(F.lit(start), F.lit(end)))
+            .select(selected)
+        )
+
+    def partitions(self, table: Table) -> list[date]:
+        table_dir = self.table_dir(table)
+        prefix = f"{table.partition_column}="
+        if not table_dir.is_dir():
+            return []
+        return sorted(
+            date.fromisoformat(p.name.removeprefix(prefix))
+            for p in table_dir.iterdir()
+            if p.is_dir() and p.name.startswith(prefix)
+        )
+
+
+def _check_only_expected(table: Table, data: Path, folders: set[str]) -> None:
+    written = {p.name for p in data.iterdir() if p.is_dir()} if data.is_dir() else set()
+    unexpected = written - folders
+    if unexpected:
+        raise WarehouseError(
+            f"Refusing to write {table.qualified_name}: rows for partitions outside the run"
+            f" ({', '.join(sorted(unexpected))})"
+        )
+
+
+def _write_empty_partition(table: Table, folder: Path) -> None:
+    """An empty partition is a folder with one Parquet file of the table's columns and no rows."""
+    columns = [c for c in table.spark_schema if c.name != table.partition_column]
+    schema = to_arrow_schema(type(table.spark_schema)(columns), timezone="UTC")
+    folder.mkdir(parents=True)
+    pq.write_table(pa.Table.from_pylist([], schema=schema), folder / "part-00000-empty.parquet")

@@ -1,0 +1,52 @@
+"""The Spark session resource: one session per run, shared by every asset step of the run."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import dagster as dg
+from pydantic import Field
+from pyspark.sql import SparkSession
+
+_DEFAULT_CONF = {
+    "spark.sql.session.timeZone": "UTC",
+    "spark.sql.adaptive.enabled": "true",
+    "spark.sql.adaptive.coalescePartitions.enabled": "true",
+    "spark.sql.parquet.outputTimestampType": "TIMESTAMP_MICROS",
+    "spark.sql.execution.arrow.pyspark.enabled": "true",
+    "spark.ui.showConsoleProgress": "false",
+}
+
+
+class SparkResource(dg.ConfigurableResource):
+    """A SparkSession on `master` (SPARK_MASTER), or a Spark Connect session when `remote` is set.
+
+    Jobs run with the in-process executor, so every step of a run gets the same session from
+    `get_session()`: a Bronze -> Gold run starts Spark once.
+    """
+
+    master: str = Field(default="local[*]", description="Spark master URL (SPARK_MASTER)")
+    remote: str | None = Field(default=None, description="Spark Connect URL (SPARK_REMOTE)")
+    shuffle_partitions: int = Field(default=8, description="spark.sql.shuffle.partitions")
+    conf: dict[str, str] = Field(default_factory=dict, description="extra Spark settings")
+
+    def get_session(self) -> SparkSession:
+        if self.remote:
+            return SparkSession.builder.remote(self.remote).getOrCreate()
+        active = SparkSession.getActiveSession()
+        if active is not None and active.conf.get("spark.master") != self.master:
+            active.stop()
+        # Python workers run this interpreter (it has the package) unless PYSPARK_PYTHON says.
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+        builder = SparkSession.builder.master(self.master).appName("flowguard")
+        for key, value in self._settings().items():
+            builder = builder.config(key, value)
+        return builder.getOrCreate()
+
+    def _settings(self) -> dict[str, str]:
+        settings = {**_DEFAULT_CONF, "spark.sql.shuffle.partitions": str(self.shuffle_partitions)}
+        if self.master.startswith("local"):
+            # A local driver talks only to itself: bind to loopback, whatever the host name says.
+            settings |= {"spark.driver.host": "127.0.0.1", "spark.driver.bindAddress": "127.0.0.1"}
+        return settings | self.conf

@@ -1,0 +1,50 @@
+"""Storage behind one interface: the assets read and write tables only through `Warehouse`."""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from collections.abc import Sequence
+from datetime import date
+
+import dagster as dg
+from pyspark.sql import DataFrame, SparkSession
+
+from flowguard_assets.tables import Table
+
+
+class WarehouseError(RuntimeError):
+    """A table cannot be read or written; the message names the table and the path or host."""
+
+
+class Warehouse(dg.ConfigurableResource):
+    """Where FlowGuard's tables live: the local Parquet warehouse or Snowflake."""
+
+    @property
+    @abstractmethod
+    def kind(self) -> str:
+        """The storage kind shown in the Dagster UI (`parquet` or `snowflake`)."""
+
+    @abstractmethod
+    def write(
+        self, spark: SparkSession, table: Table, df: DataFrame, partitions: Sequence[date]
+    ) -> None:
+        """Replace exactly `partitions` of `table` with the rows of `df`.
+
+        Each partition is replaced atomically: readers and a killed run see it whole, old or new.
+        A partition of `partitions` without rows in `df` becomes empty.
+        """
+
+    @abstractmethod
+    def read(
+        self,
+        spark: SparkSession,
+        table: Table,
+        start: date,
+        end: date,
+        columns: Sequence[str] | None = None,
+    ) -> DataFrame:
+        """The rows of partitions `start`..`end` (inclusive); empty when none was written."""
+
+    @abstractmethod
+    def partitions(self, table: Table) -> list[date]:
+        """The partitions of `table` that have been written, in date order."""

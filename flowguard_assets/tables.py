@@ -1,0 +1,294 @@
+"""One schema definition per table (SPEC §3): it drives the Spark schema, the warehouse DDL and the
+column schema shown in the Dagster UI."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import dagster as dg
+from pyspark.sql import types as T
+
+MONEY = T.DecimalType(18, 2)
+RATE = T.DecimalType(18, 2)
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: T.DataType
+    description: str
+
+
+@dataclass(frozen=True)
+class Table:
+    schema: str
+    name: str
+    partition_column: str
+    description: str
+    columns: tuple[Column, ...]
+
+    @property
+    def asset_key(self) -> dg.AssetKey:
+        return dg.AssetKey([self.schema, self.name.lower()])
+
+    @property
+    def qualified_name(self) -> str:
+        return f"{self.schema.upper()}.{self.name}"
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    @property
+    def spark_schema(self) -> T.StructType:
+        return T.StructType([T.StructField(c.name, c.type, nullable=True) for c in self.columns])
+
+    @property
+    def table_schema(self) -> dg.TableSchema:
+        return dg.TableSchema(
+            columns=[
+                dg.TableColumn(c.name, c.type.simpleString(), description=c.description)
+                for c in self.columns
+            ]
+        )
+
+
+def _cols(*specs: tuple[str, T.DataType, str]) -> tuple[Column, ...]:
+    return tuple(Column(*spec) for spec in specs)
+
+
+S, L, I, B = T.StringType(), T.LongType(), T.IntegerType(), T.BooleanType()
+TS, D = T.TimestampType(), T.DateType()
+
+_ENVELOPE = _cols(
+    ("INGESTION_ID", S, "{topic}-{partition}-{offset}; null when the line has no readable envelope"),
+    ("SOURCE_TOPIC", S, "Kafka topic of the record"),
+    ("KAFKA_PARTITION", I, "Kafka partition"),
+    ("KAFKA_OFFSET", L, "Kafka offset"),
+    ("KAFKA_TIMESTAMP", TS, "Kafka record time (UTC)"),
+    ("PRODUCER_SERVICE", S, "headers.producer_service"),
+    ("SCHEMA_VERSION", S, "headers.schema_version"),
+    ("SOURCE_FILE", S, "landing file name the line came from"),
+    ("SOURCE_LINE", L, "1-based line number in SOURCE_FILE"),
+    ("INGESTION_TIMESTAMP", TS, "when this row was written"),
+    ("RAW_EVENT", S, "the event as text; the whole line when it is not JSON"),
+)
+_LINEAGE = _cols(
+    ("INGESTION_ID", S, "Bronze lineage: Kafka topic-partition-offset"),
+    ("SOURCE_FILE", S, "landing file name"),
+    ("SOURCE_LINE", L, "1-based line number in the landing file"),
+)
+_QUALITY = _cols(
+    ("IS_VALID", B, "true when VALIDATION_ERRORS is null"),
+    ("IS_DUPLICATE", B, "a sink redelivery (same INGESTION_ID) or producer retry (same EVENT_ID)"),
+    ("VALIDATION_ERRORS", S, "comma-separated validation codes in SPEC order; null when valid"),
+)
+_ENRICHMENT = _cols(
+    ("ENRICHED_ITEM_NAME", S, "catalog name of ITEM_ID"),
+    ("ENRICHED_CATEGORY", S, "catalog category of ITEM_ID"),
+    ("ENRICHED_DESCRIPTION", S, "catalog description of ITEM_ID"),
+)
+_LOAD = _cols(
+    ("LOAD_TIMESTAMP", TS, "when this row was written"),
+    ("PROCESSING_VERSION", S, "FlowGuard version that wrote the row"),
+)
+
+ORDERS_RAW = Table(
+    "bronze",
+    "ORDERS_RAW",
+    "PARTITION_DATE",
+    "Every landing line of raw.orders.v1, one row per non-empty line, nothing dropped.",
+    _ENVELOPE
+    + _cols(
+        ("EVENT_ID", S, "event_id"),
+        ("EVENT_TYPE", S, "event_type"),
+        ("EVENT_TIMESTAMP", TS, "event timestamp (UTC); null when unreadable"),
+        ("ORDER_ID", S, "order_id"),
+        ("USER_ID", L, "user_id; null when unreadable"),
+        ("ITEM_ID", L, "item_id; null when unreadable"),
+        ("ITEM_NAME", S, "item_name"),
+        ("QUANTITY", I, "quantity; null when absent or unreadable"),
+        ("PRICE", MONEY, "unit price; null when unreadable"),
+        ("STATUS", S, "status"),
+        ("PARTITION_DATE", D, "landing folder date dt=D"),
+    ),
+)
+
+CLICKS_RAW = Table(
+    "bronze",
+    "CLICKS_RAW",
+    "PARTITION_DATE",
+    "Every landing line of raw.clicks.v1, one row per non-empty line, nothing dropped.",
+    _ENVELOPE
+    + _cols(
+        ("EVENT_ID", S, "event_id"),
+        ("EVENT_TYPE", S, "event_type"),
+        ("EVENT_TIMESTAMP", TS, "event timestamp (UTC); null when unreadable"),
+        ("USER_ID", L, "user_id; null when unreadable"),
+        ("SESSION_ID", S, "session_id"),
+        ("ITEM_ID", L, "item_id; null when absent or unreadable"),
+        ("DEVICE_TYPE", S, "device_type"),
+        ("PARTITION_DATE", D, "landing folder date dt=D"),
+    ),
+)
+
+ORDERS_CLEAN = Table(
+    "silver",
+    "ORDERS_CLEAN",
+    "DATE_PARTITION",
+    "Order lines deduplicated, validated, flagged and enriched; one row per Bronze row.",
+    _cols(
+        ("EVENT_ID", S, "event id"),
+        ("ORDER_ID", S, "order id"),
+        ("USER_ID", L, "user id; null when missing or invalid"),
+        ("ITEM_ID", L, "item id; null when missing or invalid"),
+        ("ITEM_NAME", S, "item name as sent"),
+        ("QUANTITY", I, "quantity, 1 when absent; null when invalid"),
+        ("PRICE", MONEY, "unit price; null when missing or invalid"),
+        ("STATUS", S, "order status, 'placed' when absent"),
+        ("ORDER_TIMESTAMP", TS, "event time (UTC); null when missing or invalid"),
+        ("ORDER_AMOUNT", MONEY, "PRICE * QUANTITY"),
+    )
+    + _ENRICHMENT
+    + _QUALITY
+    + _LINEAGE
+    + _LOAD
+    + _cols(("DATE_PARTITION", D, "partition date D")),
+)
+
+CLICKS_CLEAN = Table(
+    "silver",
+    "CLICKS_CLEAN",
+    "DATE_PARTITION",
+    "Impressions and clicks deduplicated, validated, flagged and enriched; one row per Bronze row.",
+    _cols(
+        ("EVENT_ID", S, "event id"),
+        ("USER_ID", L, "user id; null when missing or invalid"),
+        ("SESSION_ID", S, "session id"),
+        ("ITEM_ID", L, "item id; null when absent or invalid"),
+        ("EVENT_TYPE", S, "'click' or 'impression'"),
+        ("CLICK_TIMESTAMP", TS, "event time (UTC); null when missing or invalid"),
+    )
+    + _ENRICHMENT
+    + _QUALITY
+    + _LINEAGE
+    + _LOAD
+    + _cols(("DATE_PARTITION", D, "partition date D")),
+)
+
+DAILY_BUYERS = Table(
+    "silver",
+    "DAILY_BUYERS",
+    "DATE_PARTITION",
+    "Per-day summary written with ORDERS_CLEAN: the distinct users with a good, non-cancelled "
+    "order line that day. GOLD.DAILY_GMV_METRICS reads it for NEW_USERS instead of all history.",
+    _cols(("USER_ID", L, "user with a good non-cancelled order line on DATE_PARTITION"))
+    + _LOAD
+    + _cols(("DATE_PARTITION", D, "partition date D")),
+)
+
+DAILY_GMV_METRICS = Table(
+    "gold",
+    "DAILY_GMV_METRICS",
+    "DATE",
+    "Daily revenue, orders, items and users, with day-over-day growth.",
+    _cols(
+        ("DATE", D, "partition date D"),
+        ("TOTAL_REVENUE", MONEY, "sum of ORDER_AMOUNT over good non-cancelled lines (0 when none)"),
+        ("ORDER_COUNT", L, "distinct ORDER_ID"),
+        ("TOTAL_ITEMS_SOLD", L, "sum of QUANTITY"),
+        ("AVG_ORDER_VALUE", MONEY, "TOTAL_REVENUE / ORDER_COUNT, rounded; null when no orders"),
+        ("UNIQUE_USERS", L, "distinct USER_ID"),
+        ("NEW_USERS", L, "users with no good non-cancelled order on any earlier materialized day"),
+        ("RETURNING_USERS", L, "UNIQUE_USERS - NEW_USERS"),
+        ("CANCELLED_ORDERS", L, "distinct ORDER_ID of good cancelled lines"),
+        ("REVENUE_GROWTH_PCT", RATE, "revenue change vs D-1 in %; null when D-1 has no revenue"),
+        ("ORDER_GROWTH_PCT", RATE, "order count change vs D-1 in %; null when D-1 has no orders"),
+    )
+    + _LOAD,
+)
+
+FOOD_ITEM_PERFORMANCE = Table(
+    "gold",
+    "FOOD_ITEM_PERFORMANCE",
+    "DATE",
+    "Per item and day: orders, revenue, clicks, conversion and rankings.",
+    _cols(
+        ("DATE", D, "partition date D"),
+        ("ITEM_ID", L, "catalog item id"),
+        ("ITEM_NAME", S, "catalog name"),
+        ("CATEGORY", S, "catalog category"),
+        ("TOTAL_ORDERS", L, "distinct ORDER_ID"),
+        ("TOTAL_QUANTITY", L, "sum of QUANTITY (0 when none)"),
+        ("TOTAL_REVENUE", MONEY, "sum of ORDER_AMOUNT (0 when none)"),
+        ("UNIQUE_BUYERS", L, "distinct USER_ID of order lines"),
+        ("AVG_PRICE", MONEY, "average unit PRICE, rounded; null when no orders"),
+        ("CLICK_COUNT", L, "good click events on the item"),
+        ("IMPRESSION_COUNT", L, "good impression events on the item"),
+        ("CONVERSION_RATE", RATE, "TOTAL_ORDERS / CLICK_COUNT * 100, rounded; null when no clicks"),
+        ("CLICK_THROUGH_RATE", RATE, "CLICK_COUNT / IMPRESSION_COUNT * 100; null when none"),
+        ("RANK_BY_REVENUE", I, "RANK() by TOTAL_REVENUE descending"),
+        ("RANK_BY_ORDERS", I, "RANK() by TOTAL_ORDERS descending"),
+        ("RANK_BY_CONVERSION", I, "RANK() by CONVERSION_RATE descending, nulls last"),
+        ("IS_TOP_SELLER", B, "PERCENT_RANK() by revenue >= 0.9 and TOTAL_REVENUE > 0"),
+        ("IS_UNDERPERFORMING", B, "CLICK_COUNT > 10 and conversion null or < 5"),
+    )
+    + _LOAD,
+)
+
+USER_FUNNEL_METRICS = Table(
+    "gold",
+    "USER_FUNNEL_METRICS",
+    "DATE",
+    "Daily funnel: sessions, impressions, clicks, orders and the rates between them.",
+    _cols(
+        ("DATE", D, "partition date D"),
+        ("TOTAL_SESSIONS", L, "distinct non-null SESSION_ID"),
+        ("TOTAL_IMPRESSIONS", L, "good impression events"),
+        ("TOTAL_CLICKS", L, "good click events"),
+        ("TOTAL_ORDERS", L, "distinct ORDER_ID of good non-cancelled lines"),
+        ("TOTAL_REVENUE", MONEY, "as in DAILY_GMV_METRICS"),
+        ("IMPRESSION_TO_CLICK_RATE", RATE, "clicks / impressions * 100; null when no impressions"),
+        ("CLICK_TO_ORDER_RATE", RATE, "orders / clicks * 100; null when no clicks"),
+        ("SESSION_TO_ORDER_RATE", RATE, "orders / sessions * 100; null when no sessions"),
+        ("AVG_CLICKS_PER_SESSION", RATE, "clicks / sessions; null when no sessions"),
+        ("AVG_ORDERS_PER_SESSION", RATE, "orders / sessions; null when no sessions"),
+        ("AVG_REVENUE_PER_SESSION", MONEY, "revenue / sessions; null when no sessions"),
+        ("USERS_WITH_CLICKS", L, "distinct users with a good click"),
+        ("USERS_WITH_ORDERS", L, "distinct users with a good non-cancelled order line"),
+        ("ACTIVE_USERS", L, "distinct users with a good click event or order line"),
+    )
+    + _LOAD,
+)
+
+HOURLY_ORDER_PATTERNS = Table(
+    "gold",
+    "HOURLY_ORDER_PATTERNS",
+    "DATE",
+    "Orders and revenue per UTC hour, 24 zero-filled rows per day, with peak hours.",
+    _cols(
+        ("DATE", D, "partition date D"),
+        ("HOUR_OF_DAY", I, "UTC hour of ORDER_TIMESTAMP, 0-23"),
+        ("ORDER_COUNT", L, "distinct ORDER_ID in the hour"),
+        ("TOTAL_REVENUE", MONEY, "sum of ORDER_AMOUNT (0 when none)"),
+        ("AVG_ORDER_VALUE", MONEY, "revenue / orders, rounded; null when none"),
+        ("UNIQUE_USERS", L, "distinct USER_ID"),
+        ("PEAK_RANK", I, "RANK() by ORDER_COUNT descending among the 24 hours"),
+        ("IS_PEAK_HOUR", B, "PEAK_RANK <= 3 and ORDER_COUNT > 0"),
+        ("PCT_OF_DAILY_ORDERS", RATE, "share of the day's orders * 100; null when none"),
+        ("PCT_OF_DAILY_REVENUE", RATE, "share of the day's revenue * 100; null when none"),
+    )
+    + _LOAD,
+)
+
+ALL_TABLES = (
+    ORDERS_RAW,
+    CLICKS_RAW,
+    ORDERS_CLEAN,
+    CLICKS_CLEAN,
+    DAILY_BUYERS,
+    DAILY_GMV_METRICS,
+    FOOD_ITEM_PERFORMANCE,
+    USER_FUNNEL_METRICS,
+    HOURLY_ORDER_PATTERNS,
+)

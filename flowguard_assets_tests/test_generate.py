@@ -1,0 +1,329 @@
+"""Tests of the landing-zone sample-data generator (pure Python, no Spark)."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import re
+import sys
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from flowguard_assets.generate import (  # noqa: E402
+    AnomalyRates,
+    GenerationSummary,
+    bundled_catalog,
+    generate_landing,
+    write_catalog,
+)
+
+START = date(2026, 2, 1)
+DAYS = 3
+TOPICS = ("raw.orders.v1", "raw.clicks.v1")
+DATA_FILE = re.compile(r"^(late-)?raw\.(orders|clicks)\.v1\+[0-2]\+\d{10}\.jsonl(\.gz)?$")
+CATALOG_FIELDS = {"food_id", "name", "category", "price", "description", "image_url",
+                  "is_available", "created_at"}
+
+
+Landing = tuple[Path, GenerationSummary]
+
+
+@dataclass
+class Line:
+    """One non-empty landing line with what could be read from it."""
+
+    topic: str
+    dt: date
+    file: str
+    text: str
+    envelope: dict | None
+    event: dict | None
+
+
+def parse_ts(text: object) -> datetime | None:
+    """UTC instant of an ISO-8601 event timestamp, None when unreadable."""
+    try:
+        value = datetime.fromisoformat(text)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    if value.tzinfo is None:
+        return value.replace(tzinfo=timezone.utc)
+    return value.astimezone(timezone.utc)
+
+
+def read_text(path: Path) -> str:
+    data = path.read_bytes()
+    return (gzip.decompress(data) if path.name.endswith(".gz") else data).decode("utf-8")
+
+
+def parse_line(topic: str, dt: date, file: str, text: str) -> Line:
+    try:
+        envelope = json.loads(text)
+    except ValueError:
+        envelope = None
+    if not isinstance(envelope, dict):
+        return Line(topic, dt, file, text, None, None)
+    value = envelope["value"]
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            value = None
+    return Line(topic, dt, file, text, envelope, value if isinstance(value, dict) else None)
+
+
+def read_landing(root: Path) -> list[Line]:
+    """Every non-empty line of every readable file, as a reader following SPEC 1 sees them."""
+    lines = []
+    for path in sorted(root.glob("*/dt=*/*")):
+        if path.name.startswith(("_", ".")):
+            continue
+        dt = date.fromisoformat(path.parent.name.removeprefix("dt="))
+        for text in read_text(path).split("\n"):
+            if text.strip():
+                lines.append(parse_line(path.parent.parent.name, dt, path.name, text))
+    return lines
+
+
+def positive_int(value: object) -> bool:
+    if isinstance(value, str):
+        return value.isdigit() and int(value) > 0
+    return isinstance(value, int) and not isinstance(value, bool) and value > 0
+
+
+def invalid_fields(line: Line) -> set[str]:
+    """Fields of a readable event that break the SPEC 1 rules."""
+    event, bad = line.event, set()
+    assert event is not None
+    if not event.get("event_id"):
+        bad.add("event_id")
+    if parse_ts(event.get("timestamp")) is None:
+        bad.add("timestamp")
+    if not positive_int(event.get("user_id")):
+        bad.add("user_id")
+    if line.topic == "raw.clicks.v1":
+        bad |= {"event_type"} if event.get("event_type") not in ("click", "impression") else set()
+        return bad | ({"item_id"} if event.get("item_id") is not None
+                      and not positive_int(event["item_id"]) else set())
+    if not event.get("order_id"):
+        bad.add("order_id")
+    if not positive_int(event.get("item_id")):
+        bad.add("item_id")
+    price = event.get("price")
+    try:
+        if isinstance(price, bool) or not 0 < float(price) < 10000:
+            bad.add("price")
+    except (TypeError, ValueError):
+        bad.add("price")
+    if event.get("quantity") is not None and not positive_int(event["quantity"]):
+        bad.add("quantity")
+    if event.get("status") not in (None, "placed", "confirmed", "delivered", "cancelled"):
+        bad.add("status")
+    return bad
+
+
+@pytest.fixture(scope="module")
+def landing(tmp_path_factory: pytest.TempPathFactory) -> Landing:
+    root = tmp_path_factory.mktemp("landing")
+    return root, generate_landing(root, START, DAYS)
+
+
+@pytest.fixture(scope="module")
+def lines(landing: Landing) -> list[Line]:
+    return read_landing(landing[0])
+
+
+@pytest.fixture(scope="module")
+def orders(lines: list[Line]) -> list[Line]:
+    """Readable, valid order events."""
+    return [ln for ln in lines
+            if ln.topic == "raw.orders.v1" and ln.event and not invalid_fields(ln)]
+
+
+def snapshot(root: Path) -> dict[str, bytes]:
+    files = sorted(p for p in root.rglob("*") if p.is_file())
+    return {str(p.relative_to(root)): p.read_bytes() for p in files}
+
+
+def test_same_seed_gives_identical_bytes_and_other_seed_differs(tmp_path: Path) -> None:
+    small = {"orders_per_day": 150, "clicks_per_day": 800}
+    for name, seed in (("a", 3), ("b", 3), ("c", 4)):
+        generate_landing(tmp_path / name, START, 2, seed=seed, **small)
+    assert snapshot(tmp_path / "a") == snapshot(tmp_path / "b")
+    assert snapshot(tmp_path / "a") != snapshot(tmp_path / "c")
+
+
+def test_layout_and_file_names(landing: Landing, lines: list[Line]) -> None:
+    root, summary = landing
+    expected_dts = {f"dt={START + timedelta(days=i)}" for i in range(DAYS)}
+    assert {p.name for p in root.iterdir()} == set(TOPICS)
+    for topic in TOPICS:
+        folders = list((root / topic).iterdir())
+        assert {f.name for f in folders} == expected_dts
+        for folder in folders:
+            names = [p.name for p in folder.iterdir() if not p.name.startswith("_")]
+            assert all(DATA_FILE.match(n) and topic in n for n in names), names
+            assert 3 <= sum(not n.startswith("late-") for n in names) <= 6
+    assert summary.days == [START + timedelta(days=i) for i in range(DAYS)]
+    assert summary.files == len({(ln.topic, ln.dt, ln.file) for ln in lines})
+    topic_lines = Counter(ln.topic for ln in lines)
+    assert summary.order_lines == topic_lines[TOPICS[0]]
+    assert summary.click_lines == topic_lines[TOPICS[1]]
+
+
+def test_gzip_files_are_readable(landing: Landing) -> None:
+    gz = list(landing[0].glob("*/dt=*/*.jsonl.gz"))
+    assert gz
+    for path in gz:
+        assert json.loads(gzip.decompress(path.read_bytes()).decode().split("\n")[0])
+
+
+def test_in_progress_files_start_with_underscore(landing: Landing) -> None:
+    root = landing[0]
+    tmp = [p for p in root.glob("*/dt=*/*") if not DATA_FILE.match(p.name)]
+    assert tmp and all(re.fullmatch(r"_tmp-\d{6}\.jsonl", p.name) for p in tmp)
+    last = f"dt={START + timedelta(days=DAYS - 1)}"
+    assert {p.parent.parent.name for p in tmp if p.parent.name == last} == set(TOPICS)
+    assert landing[1].in_progress_files == len(tmp)
+
+
+def test_trailing_empty_lines_occur(landing: Landing) -> None:
+    assert any(read_text(p).endswith("\n\n") for p in landing[0].glob("*/dt=*/[!_]*"))
+
+
+def test_every_anomaly_kind_occurs_with_default_rates(lines: list[Line], landing: Landing) -> None:
+    assert all(landing[1].anomalies[kind] > 0 for kind in AnomalyRates.__dataclass_fields__)
+    not_json = [ln for ln in lines if ln.envelope is None]
+    assert any(ln.text.lstrip().startswith("[") for ln in not_json)  # JSON, but no object
+    assert any(not ln.text.lstrip().startswith("[") for ln in not_json)  # not JSON at all
+    assert any(ln.envelope and ln.event is None for ln in lines)  # value not an object
+    assert any(ln.envelope and isinstance(ln.envelope["value"], str) and ln.event for ln in lines)
+    stamps = [ln.event.get("timestamp") for ln in lines if ln.event]
+    assert any(re.search(r"[+-]\d\d:\d\d$", ts) for ts in stamps if isinstance(ts, str))
+
+    by_record = defaultdict(list)
+    for ln in lines:
+        if ln.envelope:
+            by_record[ln.topic, ln.envelope["partition"], ln.envelope["offset"]].append(ln)
+    redelivered = [group for group in by_record.values() if len(group) > 1]
+    assert all(len({ln.text for ln in group}) == 1 for group in redelivered)
+    assert any(len({ln.file for ln in group}) == 1 for group in redelivered)
+    assert any(len({ln.file for ln in group}) > 1 for group in redelivered)
+
+    by_event = defaultdict(set)
+    for ln in lines:
+        if ln.event and ln.event.get("event_id"):
+            by_event[ln.topic, ln.event["event_id"]].add(ln.envelope["offset"])
+    assert any(len(offs) > 1 for offs in by_event.values())  # producer retry: one event, new record
+
+    readable = [ln for ln in lines if ln.event]
+    spoiled = defaultdict(set)
+    for ln in readable:
+        spoiled[ln.topic] |= invalid_fields(ln)
+    assert spoiled["raw.orders.v1"] == {"event_id", "order_id", "user_id", "item_id", "price",
+                                        "quantity", "status", "timestamp"}
+    assert spoiled["raw.clicks.v1"] == {"event_id", "user_id", "item_id", "event_type",
+                                        "timestamp"}
+
+    known = {food["food_id"] for food in bundled_catalog()}
+    for topic in TOPICS:
+        assert any(ln.topic == topic and positive_int(ln.event.get("item_id"))
+                   and int(ln.event["item_id"]) not in known for ln in readable)
+        late = [ln for ln in readable if ln.topic == topic and ln.file.startswith("late-")]
+        assert late and all(ln.envelope["timestamp"] / 1000
+                            - parse_ts(ln.event["timestamp"]).timestamp() > 3600 for ln in late)
+
+
+def test_dt_folder_is_utc_date_of_event_timestamp(lines: list[Line]) -> None:
+    days = {START + timedelta(days=i) for i in range(DAYS)}
+    checked = 0
+    for ln in lines:
+        if not ln.event:
+            continue
+        instant = parse_ts(ln.event.get("timestamp"))
+        kafka_date = datetime.fromtimestamp(ln.envelope["timestamp"] / 1000, timezone.utc).date()
+        assert (instant.date() if instant else kafka_date) == ln.dt
+        checked += 1
+    assert {ln.dt for ln in lines} == days and checked > 0.98 * len(lines)
+
+
+def test_kafka_timestamp_follows_event_time_and_offsets_are_unique(lines: list[Line]) -> None:
+    records = defaultdict(set)
+    for ln in lines:
+        if ln.envelope:
+            records[ln.topic, ln.envelope["partition"], ln.envelope["offset"]].add(ln.text)
+            assert ln.envelope["headers"]["schema_version"] == "1"
+        instant = parse_ts(ln.event.get("timestamp")) if ln.event else None
+        if instant and not ln.file.startswith("late-"):
+            lag = ln.envelope["timestamp"] / 1000 - instant.timestamp()
+            assert -1 < lag < 10
+    assert all(len(texts) == 1 for texts in records.values())
+    assert {partition for _, partition, _ in records} == {0, 1, 2}
+
+
+def test_lunch_and_dinner_peaks(orders: list[Line]) -> None:
+    hours = Counter()
+    for _, ts in {(ln.event["order_id"], ln.event["timestamp"]) for ln in orders}:
+        hours[parse_ts(ts).hour] += 1
+    night = sum(hours[h] for h in range(2, 6))
+    assert hours[12] + hours[13] > 3 * night
+    assert hours[19] + hours[20] > 3 * night
+
+
+def test_repeat_and_new_customers(orders: list[Line], lines: list[Line]) -> None:
+    days_by_user = defaultdict(set)
+    for ln in orders:
+        days_by_user[int(ln.event["user_id"])].add(ln.dt)
+    assert sum(len(d) > 1 for d in days_by_user.values()) > 0.2 * len(days_by_user)
+    active = defaultdict(set)
+    for ln in lines:
+        if ln.event and positive_int(ln.event.get("user_id")):
+            active[ln.dt].add(int(ln.event["user_id"]))
+    for day in range(1, DAYS):
+        dt = START + timedelta(days=day)
+        assert active[dt] - set().union(*(active[d] for d in active if d < dt))
+
+
+def test_orders_mostly_follow_clicks_and_favour_popular_items(
+    orders: list[Line], lines: list[Line],
+) -> None:
+    clicks = [ln for ln in lines if ln.topic == "raw.clicks.v1" and ln.event]
+    kinds = Counter(ln.event["event_type"] for ln in clicks)
+    assert kinds["impression"] > 2 * kinds["click"] > 0
+    clickers = {(ln.dt, ln.event["user_id"]) for ln in clicks if ln.event["event_type"] == "click"}
+    buyers = {(ln.dt, int(ln.event["user_id"])) for ln in orders}
+    assert len(buyers & clickers) > 0.7 * len(buyers)
+    items = Counter(int(ln.event["item_id"]) for ln in orders)
+    top, *_, bottom = sorted(items.values(), reverse=True)
+    assert top > 5 * bottom
+
+
+def test_orders_have_one_to_three_lines_sharing_order_fields(orders: list[Line]) -> None:
+    by_order = defaultdict(list)
+    for ln in orders:
+        by_order[ln.event["order_id"]].append(ln.event)
+    sizes = Counter(len({e["event_id"] for e in events}) for events in by_order.values())
+    assert set(sizes) <= {1, 2, 3} and sizes[1] > sizes[2] > sizes[3] > 0
+    statuses = Counter(ln.event.get("status") for ln in orders)
+    assert 0.02 < statuses["cancelled"] / len(orders) < 0.08 and statuses[None] > 0
+    assert any(isinstance(ln.event["price"], str) for ln in orders)
+
+
+def test_bundled_catalog_matches_spec(tmp_path: Path) -> None:
+    catalog = bundled_catalog()
+    assert len(catalog) >= 40
+    assert all(set(food) == CATALOG_FIELDS for food in catalog)
+    assert [food["food_id"] for food in catalog] == list(range(1, len(catalog) + 1))
+    assert all(round(food["price"], 2) == food["price"] > 0 for food in catalog)
+    assert all(datetime.fromisoformat(food["created_at"]).tzinfo is None for food in catalog)
+    assert 0 < sum(not food["is_available"] for food in catalog) < 5
+    write_catalog(tmp_path / "sub" / "foods.json", catalog)
+    assert json.loads((tmp_path / "sub" / "foods.json").read_text()) == catalog
