@@ -4,7 +4,6 @@ Secrets (POSTGRES_PASSWORD, SNOWFLAKE_PASSWORD, FLOWGUARD_ALERT_WEBHOOK_URL, ...
 `dagster.EnvVar`, so their values never reach definitions, logs or the UI.
 """
 
-from __future__ import annotations
 
 import os
 from collections.abc import Mapping

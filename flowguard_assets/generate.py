@@ -1,6 +1,5 @@
 """Deterministic sample data for the landing zone (SPEC 1): same arguments, same bytes."""
 
-from __future__ import annotations
 
 import gzip
 import json

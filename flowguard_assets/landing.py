@@ -1,6 +1,5 @@
 """The landing zone a Kafka sink writes (SPEC §1): finding its files and reading their lines."""
 
-from __future__ import annotations
 
 import gzip
 import zlib

@@ -1,11 +1,12 @@
 """One schema definition per table (SPEC §3): it drives the Spark schema, the warehouse DDL and the
 column schema shown in the Dagster UI."""
 
-from __future__ import annotations
 
 from dataclasses import dataclass
 
 import dagster as dg
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 MONEY = T.DecimalType(18, 2)
@@ -42,6 +43,10 @@ class Table:
     @property
     def spark_schema(self) -> T.StructType:
         return T.StructType([T.StructField(c.name, c.type, nullable=True) for c in self.columns])
+
+    def conform(self, df: DataFrame) -> DataFrame:
+        """`df`'s columns in this table's order, cast to this table's types."""
+        return df.select([F.col(c.name).cast(c.type).alias(c.name) for c in self.columns])
 
     @property
     def table_schema(self) -> dg.TableSchema:

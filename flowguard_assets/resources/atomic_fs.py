@@ -1,6 +1,5 @@
 """Atomic directory swaps and file locks for the local warehouse."""
 
-from __future__ import annotations
 
 import ctypes
 import ctypes.util

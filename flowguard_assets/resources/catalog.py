@@ -1,6 +1,5 @@
 """The food catalog (SPEC §2): Postgres `foods`, else a JSON file, else the bundled catalog."""
 
-from __future__ import annotations
 
 import json
 from decimal import Decimal
@@ -106,8 +105,13 @@ class FoodCatalogResource(dg.ConfigurableResource):
         return _rows_from_json(text, "bundled catalog")
 
     def load(self, spark: SparkSession) -> DataFrame:
-        """The catalog as a small Spark DataFrame (CATALOG_SCHEMA), meant to be broadcast."""
-        return spark.createDataFrame(self.fetch_rows(), CATALOG_SCHEMA)
+        """The catalog as a small Spark DataFrame (CATALOG_SCHEMA), meant to be broadcast.
+
+        An empty catalog is an error: every item would be flagged unknown."""
+        rows = self.fetch_rows()
+        if not rows:
+            raise CatalogError(f"Food catalog from {self.source} is empty")
+        return spark.createDataFrame(rows, CATALOG_SCHEMA)
 
     def _postgres_rows(self) -> list[tuple]:
         connection = self.connect()

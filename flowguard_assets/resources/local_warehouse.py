@@ -5,7 +5,6 @@ then swaps each partition folder into place atomically, under a per-table commit
 write leaves only its staging folder, which the next write of the table removes.
 """
 
-from __future__ import annotations
 
 import shutil
 import uuid

@@ -1,6 +1,5 @@
 """The Spark session resource: one session per run, shared by every asset step of the run."""
 
-from __future__ import annotations
 
 import os
 import sys

@@ -1,6 +1,5 @@
 """Storage behind one interface: the assets read and write tables only through `Warehouse`."""
 
-from __future__ import annotations
 
 from abc import abstractmethod
 from collections.abc import Sequence

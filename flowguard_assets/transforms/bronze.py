@@ -1,6 +1,5 @@
 """Bronze: landing lines -> one typed row per line (SPEC §3, BRONZE.ORDERS_RAW / CLICKS_RAW)."""
 
-from __future__ import annotations
 
 from collections.abc import Callable
 
@@ -72,7 +71,8 @@ def envelope_columns(line: Column) -> dict[str, Column]:
 
 
 def to_bronze(lines: DataFrame, table: Table) -> DataFrame:
-    """One Bronze row per landing line.
+    """One Bronze row per landing line: the table's columns, plus `_MALFORMED` (the line or its
+    value is not a JSON object) for the run's metadata; the warehouse writes only the table's.
 
     `lines` has PARTITION_DATE, SOURCE_FILE, SOURCE_LINE and LINE (the line's text).
     """
@@ -81,15 +81,13 @@ def to_bronze(lines: DataFrame, table: Table) -> DataFrame:
         "PARTITION_DATE", "SOURCE_FILE", "SOURCE_LINE", *_aliased(envelope_columns(F.col("LINE")))
     )
     event = parse_object(F.col("RAW_EVENT"), [field for field, _ in fields.values()])
+    is_event = is_object(F.col("_event"), F.col("RAW_EVENT"))
     return with_envelope.withColumn("_event", event).select(
-        *[c for c in with_envelope.columns],
+        *with_envelope.columns,
         F.current_timestamp().alias("INGESTION_TIMESTAMP"),
-        *[
-            F.when(is_object(F.col("_event"), F.col("RAW_EVENT")), parse(F.col("_event")[field]))
-            .alias(name)
-            for name, (field, parse) in fields.items()
-        ],
-    ).select(table.column_names)
+        *[F.when(is_event, parse(F.col("_event")[field])).alias(name) for name, (field, parse) in fields.items()],
+        (~is_event).alias("_MALFORMED"),
+    ).select(*table.column_names, "_MALFORMED")
 
 
 def _aliased(columns: dict[str, Column]) -> list[Column]:

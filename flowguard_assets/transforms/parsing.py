@@ -5,7 +5,6 @@ other JSON value (number, object, array, boolean) as its JSON text, so each rule
 check on that text. Every parser returns null for text it cannot read.
 """
 
-from __future__ import annotations
 
 from pyspark.sql import Column
 from pyspark.sql import functions as F

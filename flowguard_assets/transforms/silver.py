@@ -4,7 +4,6 @@ Every Bronze row of a partition gives exactly one Silver row: bad and duplicate 
 flagged, never dropped.
 """
 
-from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass

@@ -1,0 +1,31 @@
+"""The FlowGuard code location: one Definitions object."""
+
+import dagster as dg
+
+from flowguard_assets.bronze.assets import clicks_raw, orders_raw
+from flowguard_assets.checks import reconciliation_checks, silver_checks
+from flowguard_assets.config import load_settings
+from flowguard_assets.gold.assets import (
+    daily_gmv_metrics,
+    food_item_performance,
+    hourly_order_patterns,
+    user_funnel_metrics,
+)
+from flowguard_assets.resources import build_resources
+from flowguard_assets.silver.assets import clicks_clean, orders_clean
+
+defs = dg.Definitions(
+    assets=[
+        orders_raw,
+        clicks_raw,
+        orders_clean,
+        clicks_clean,
+        daily_gmv_metrics,
+        food_item_performance,
+        user_funnel_metrics,
+        hourly_order_patterns,
+    ],
+    asset_checks=[*silver_checks, *reconciliation_checks],
+    resources=build_resources(load_settings()),
+    executor=dg.in_process_executor,
+)

@@ -1,0 +1,42 @@
+"""Resources, built from the settings: the only place where configuration picks an implementation."""
+
+
+import os
+
+import dagster as dg
+
+from flowguard_assets.config import Settings
+from flowguard_assets.resources.catalog import FoodCatalogResource
+from flowguard_assets.resources.landing_zone import LandingZoneResource
+from flowguard_assets.resources.local_warehouse import LocalWarehouse
+from flowguard_assets.resources.spark import SparkResource
+from flowguard_assets.resources.warehouse import Warehouse
+
+
+def secret(name: str) -> dg.EnvVar | None:
+    """A secret read from the environment at run time, never stored in definitions."""
+    return dg.EnvVar(name) if os.environ.get(name) else None
+
+
+def build_warehouse(settings: Settings) -> Warehouse:
+    return LocalWarehouse(root=str(settings.warehouse_dir))
+
+
+def build_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
+    catalog = (
+        FoodCatalogResource(
+            host=settings.postgres_host,
+            port=settings.postgres_port,
+            database=settings.postgres_db,
+            user=settings.postgres_user,
+            password=secret("POSTGRES_PASSWORD"),
+        )
+        if settings.postgres_host
+        else FoodCatalogResource(file=str(settings.catalog_file) if settings.catalog_file else None)
+    )
+    return {
+        "spark": SparkResource(master=settings.spark_master, remote=settings.spark_remote),
+        "landing": LandingZoneResource(path=str(settings.landing_dir)),
+        "catalog": catalog,
+        "warehouse": build_warehouse(settings),
+    }

@@ -1,0 +1,87 @@
+"""Silver assets: Bronze deduplicated, validated, flagged and enriched (SPEC §3)."""
+
+
+import dagster as dg
+from pyspark.sql import functions as F
+
+from flowguard_assets import __version__
+from flowguard_assets.config import load_settings
+from flowguard_assets.partitions import partition_days
+from flowguard_assets.resources.catalog import FoodCatalogResource
+from flowguard_assets.resources.spark import SparkResource
+from flowguard_assets.resources.warehouse import Warehouse
+from flowguard_assets.tables import CLICKS_CLEAN, CLICKS_RAW, DAILY_BUYERS, ORDERS_CLEAN, ORDERS_RAW
+from flowguard_assets.transforms.metrics import DailyCounts
+from flowguard_assets.transforms.silver import (
+    BRONZE_COLUMNS,
+    CLICK_RULES,
+    ORDER_RULES,
+    VALIDATION_CODES,
+    Rules,
+    to_daily_buyers,
+    to_silver,
+)
+from flowguard_assets.wiring import add_daily_metadata, clear_failures, table_asset
+
+BRONZE_OF = {ORDERS_CLEAN.name: ORDERS_RAW, CLICKS_CLEAN.name: CLICKS_RAW}
+
+
+def _quality_conditions(codes: tuple[str, ...]) -> dict[str, F.Column]:
+    errors = F.split(F.col("VALIDATION_ERRORS"), ",")
+    return {
+        "rows": F.lit(True),
+        "valid": F.col("IS_VALID"),
+        "duplicates": F.col("IS_DUPLICATE"),
+        **{code: F.array_contains(errors, code) for code in codes},
+    }
+
+
+def _day_metadata(figures: dict[str, int], codes: tuple[str, ...]) -> dict[str, object]:
+    rows = figures["rows"]
+    return {
+        "dagster/row_count": rows,
+        "valid": figures["valid"],
+        "invalid": rows - figures["valid"],
+        "duplicates": figures["duplicates"],
+        "valid_rate": figures["valid"] / rows if rows else 1.0,
+        "duplicate_rate": figures["duplicates"] / rows if rows else 0.0,
+        **{f"errors/{code}": figures[code] for code in codes},
+    }
+
+
+def silver_asset(rules: Rules) -> dg.AssetsDefinition:
+    table = rules.table
+    bronze = BRONZE_OF[table.name]
+    codes = VALIDATION_CODES[table.name]
+    kinds = {"postgres"} if load_settings().postgres_host else set()
+
+    @table_asset(table, deps=[bronze.asset_key], kinds=kinds)
+    def _silver(
+        context: dg.AssetExecutionContext,
+        spark: SparkResource,
+        catalog: FoodCatalogResource,
+        warehouse: Warehouse,
+    ) -> dg.MaterializeResult:
+        days = partition_days(context)
+        with clear_failures():
+            session = spark.get_session()
+            foods = catalog.load(session)
+            context.log.info(f"Food catalog from {catalog.source}")
+            rows = warehouse.read(session, bronze, days[0], days[-1], BRONZE_COLUMNS)
+            silver = to_silver(rows, foods, rules, __version__)
+            counts = DailyCounts(silver, table.partition_column, days, _quality_conditions(codes))
+            warehouse.write(session, table, counts.df, days)
+            if table is ORDERS_CLEAN:
+                written = warehouse.read(session, ORDERS_CLEAN, days[0], days[-1])
+                warehouse.write(session, DAILY_BUYERS, to_daily_buyers(written, __version__), days)
+        add_daily_metadata(
+            context,
+            {day: _day_metadata(figures, codes) for day, figures in counts.by_day().items()},
+        )
+        return dg.MaterializeResult(metadata={"catalog": catalog.source})
+
+    return _silver
+
+
+orders_clean = silver_asset(ORDER_RULES)
+clicks_clean = silver_asset(CLICK_RULES)

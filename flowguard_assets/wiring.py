@@ -1,0 +1,83 @@
+"""Dagster wiring shared by the Bronze, Silver and Gold assets."""
+
+
+import re
+import warnings
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from datetime import date
+from typing import Any
+
+import dagster as dg
+
+from flowguard_assets import __version__
+from flowguard_assets.config import ConfigError, load_settings
+from flowguard_assets.landing import LandingError
+from flowguard_assets.partitions import daily_partitions
+from flowguard_assets.resources.catalog import CatalogError
+from flowguard_assets.resources.warehouse import WarehouseError
+from flowguard_assets.tables import Table
+
+# Single-run backfill policies and partitioned checks are the documented way to run ranges in
+# one Spark job; Dagster still labels them beta or preview.
+warnings.filterwarnings("ignore", category=dg.BetaWarning)
+warnings.filterwarnings("ignore", category=dg.PreviewWarning)
+
+OWNER = "team:data-platform"
+_KNOWN_ERRORS = (LandingError, CatalogError, WarehouseError, ConfigError)
+# An error of ours raised inside a Spark Python worker reaches the driver as text.
+_WORKER_ERROR = re.compile(r"(?:LandingError|CatalogError|WarehouseError): (.+)")
+
+
+def warehouse_kind() -> str:
+    return "snowflake" if load_settings().warehouse == "snowflake" else "parquet"
+
+
+def table_asset(table: Table, *, deps: list[dg.AssetDep] | None = None, kinds: set[str] = frozenset(), **kwargs: Any):
+    """`@dg.asset` for a FlowGuard table: its key, group, daily partitions, a single-run backfill
+    policy (a range of days is one Spark job), and the table's column schema."""
+    return dg.asset(
+        key=table.asset_key,
+        group_name=table.schema,
+        description=table.description,
+        partitions_def=daily_partitions,
+        backfill_policy=dg.BackfillPolicy.single_run(),
+        deps=deps,
+        kinds={"spark", warehouse_kind(), *kinds},
+        owners=[OWNER],
+        code_version=__version__,
+        metadata={
+            "dagster/column_schema": table.table_schema,
+            "dagster/table_name": table.qualified_name,
+        },
+        **kwargs,
+    )
+
+
+def add_daily_metadata(
+    context: dg.AssetExecutionContext, metadata_by_day: Mapping[date, Mapping[str, Any]]
+) -> None:
+    """Attach each day's figures to that partition's materialization, so the UI plots them."""
+    for day, metadata in metadata_by_day.items():
+        context.add_asset_metadata(dict(metadata), partition_key=day.isoformat())
+
+
+def markdown_table(rows: list[Mapping[str, Any]], columns: list[str]) -> str:
+    """A small Markdown table of `rows`, for a preview in the Dagster UI."""
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    lines += ["| " + " | ".join("" if r[c] is None else str(r[c]) for c in columns) + " |" for r in rows]
+    return "\n".join(lines)
+
+
+@contextmanager
+def clear_failures() -> Iterator[None]:
+    """Turn FlowGuard's own errors, also when raised in a Spark worker, into a one-line failure."""
+    try:
+        yield
+    except _KNOWN_ERRORS as error:
+        raise dg.Failure(description=str(error)) from error
+    except Exception as error:
+        match = _WORKER_ERROR.search(str(error))
+        if match is None:
+            raise
+        raise dg.Failure(description=match.group(1).strip()) from error
