@@ -47,5 +47,6 @@ class SparkResource(dg.ConfigurableResource):
         settings = {**_DEFAULT_CONF, "spark.sql.shuffle.partitions": str(self.shuffle_partitions)}
         if self.master.startswith("local"):
             # A local driver talks only to itself: bind to loopback, whatever the host name says.
+            os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
             settings |= {"spark.driver.host": "127.0.0.1", "spark.driver.bindAddress": "127.0.0.1"}
         return settings | self.conf

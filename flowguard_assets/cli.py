@@ -1,0 +1,174 @@
+"""The `flowguard` command: sample data, runs through Dagster, and a readable summary."""
+
+import argparse
+import sys
+from dataclasses import fields
+from datetime import date, timedelta
+from pathlib import Path
+
+import dagster as dg
+
+from flowguard_assets.config import ConfigError, load_settings
+from flowguard_assets.generate import AnomalyRates, bundled_catalog, generate_landing, write_catalog
+
+DEMO_START = date(2026, 2, 1)
+DEMO_DAYS = 7
+
+
+class CliError(Exception):
+    """A user-facing error: printed as one line, exit code 2."""
+
+
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date YYYY-MM-DD: {text!r}") from None
+
+
+def _rate(text: str) -> tuple[str, float]:
+    name, _, value = text.partition("=")
+    names = [f.name for f in fields(AnomalyRates)]
+    if name not in names:
+        raise argparse.ArgumentTypeError(f"unknown anomaly {name!r}; one of {', '.join(names)}")
+    try:
+        return name, float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a probability: {value!r}") from None
+
+
+def cmd_generate(args: argparse.Namespace) -> None:
+    landing = Path(args.landing) if args.landing else load_settings().landing_dir
+    rates = AnomalyRates(**dict(args.rate or []))
+    summary = generate_landing(
+        landing,
+        args.start,
+        args.days,
+        orders_per_day=args.orders,
+        clicks_per_day=args.clicks,
+        seed=args.seed,
+        rates=rates,
+    )
+    if args.catalog_file:
+        write_catalog(Path(args.catalog_file), bundled_catalog())
+    print(
+        f"Wrote {summary.files} files ({summary.order_lines} order lines, {summary.click_lines}"
+        f" click lines) for {args.start}..{summary.days[-1]} under {landing}"
+    )
+
+
+def _selection(text: str | None) -> list[dg.AssetKey] | None:
+    if not text:
+        return None
+    from flowguard_assets import defs
+
+    keys = [spec.key for spec in defs.resolve_all_asset_specs()]
+    chosen = []
+    for item in (part.strip() for part in text.split(",")):
+        matching = [k for k in keys if k.to_user_string() == item or k.path[0] == item]
+        if not matching:
+            raise CliError(f"--select {item!r} matches no asset; use a layer or an asset key")
+        chosen += matching
+    return chosen
+
+
+def run_days(start: date, end: date, select: str | None = None) -> bool:
+    """Materialize `select` for `start`..`end` as one Dagster run; print progress and a summary."""
+    from flowguard_assets import defs
+    from flowguard_assets.runner import materialize_range
+
+    if end < start:
+        raise CliError(f"--end {end} is before --start {start}")
+    first = load_settings().start_date
+    if start < first:
+        raise CliError(f"--start {start} is before FLOWGUARD_START_DATE {first}")
+    print(f"FlowGuard: materializing {start}..{end} as one run")
+    outcome = materialize_range(defs, start, end, _selection(select), print)
+    print_summary(outcome.metadata, start, end)
+    if not outcome.success:
+        print(f"Run {outcome.run_id} failed in: {', '.join(outcome.failures) or 'a step'}")
+    return outcome.success
+
+
+def print_summary(metadata: dict, start: date, end: date) -> None:
+    """A table of each day's headline figures, from the run's materialization metadata."""
+    header = ("day", "revenue", "orders", "users", "new", "conv %", "valid orders", "valid clicks")
+    print("\n" + "  ".join(f"{h:>12}" for h in header))
+    day = start
+    while day <= end:
+        figures = metadata.get(day.isoformat(), {})
+        gmv = figures.get("gold/daily_gmv_metrics", {})
+        funnel = figures.get("gold/user_funnel_metrics", {})
+        orders = figures.get("silver/orders_clean", {})
+        clicks = figures.get("silver/clicks_clean", {})
+        cells = (
+            day.isoformat(),
+            _fmt(gmv.get("revenue"), "{:,.2f}"),
+            _fmt(gmv.get("orders")),
+            _fmt(gmv.get("unique_users")),
+            _fmt(gmv.get("new_users")),
+            _fmt(funnel.get("conversion_pct"), "{:.2f}"),
+            _fmt(orders.get("valid_rate"), "{:.2%}"),
+            _fmt(clicks.get("valid_rate"), "{:.2%}"),
+        )
+        print("  ".join(f"{c:>12}" for c in cells))
+        day += timedelta(days=1)
+
+
+def _fmt(value: object, pattern: str = "{}") -> str:
+    return "-" if value is None else pattern.format(value)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    return 0 if run_days(args.start, args.end or args.start, args.select) else 1
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    end = DEMO_START + timedelta(days=DEMO_DAYS - 1)
+    summary = generate_landing(settings.landing_dir, DEMO_START, DEMO_DAYS)
+    print(f"Sample data: {summary.order_lines + summary.click_lines} lines in {summary.files} files")
+    ok = run_days(DEMO_START, end)
+    print(f"\nTables: {settings.warehouse_dir} ({settings.warehouse} warehouse)")
+    return 0 if ok else 1
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="flowguard", description=__doc__)
+    commands = top.add_subparsers(dest="command", required=True)
+
+    generate = commands.add_parser("generate", help="write a sample landing zone")
+    generate.add_argument("--start", type=_day, default=DEMO_START, help="first day (YYYY-MM-DD)")
+    generate.add_argument("--days", type=int, default=DEMO_DAYS, help="number of days")
+    generate.add_argument("--landing", help="landing zone root (default FLOWGUARD_LANDING_DIR)")
+    generate.add_argument("--orders", type=int, default=2000, help="orders per day")
+    generate.add_argument("--clicks", type=int, default=10000, help="click events per day")
+    generate.add_argument("--seed", type=int, default=7, help="random seed")
+    generate.add_argument(
+        "--rate", type=_rate, action="append", metavar="ANOMALY=P", help="anomaly probability"
+    )
+    generate.add_argument("--catalog-file", help="also write the sample food catalog (JSON) here")
+    generate.set_defaults(handler=cmd_generate)
+
+    run = commands.add_parser("run", help="materialize days through Dagster as one run")
+    run.add_argument("--start", type=_day, required=True, help="first day (YYYY-MM-DD)")
+    run.add_argument("--end", type=_day, help="last day (default: --start)")
+    run.add_argument("--select", help="layers or asset keys, comma-separated (default: all)")
+    run.set_defaults(handler=cmd_run)
+
+    demo = commands.add_parser("demo", help="generate a week of sample data and run everything")
+    demo.set_defaults(handler=cmd_demo)
+    return top
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return args.handler(args) or 0
+    except (CliError, ConfigError) as error:
+        print(f"flowguard: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

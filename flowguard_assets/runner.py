@@ -1,0 +1,136 @@
+"""Running FlowGuard's assets for a range of days through Dagster's Python API, with progress."""
+
+import os
+import threading
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+
+RANGE_START_TAG = "dagster/asset_partition_range_start"
+RANGE_END_TAG = "dagster/asset_partition_range_end"
+_PROGRESS_EVENTS = {
+    dg.DagsterEventType.STEP_START,
+    dg.DagsterEventType.STEP_SUCCESS,
+    dg.DagsterEventType.STEP_FAILURE,
+    dg.DagsterEventType.ASSET_CHECK_EVALUATION,
+}
+
+
+@dataclass
+class RunOutcome:
+    run_id: str
+    success: bool
+    failures: list[str] = field(default_factory=list)
+    # partition -> asset key -> the materialization's metadata values
+    metadata: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
+
+
+def instance() -> dg.DagsterInstance:
+    """The Dagster instance of DAGSTER_HOME (default `./.dagster`), as the UI and daemon use."""
+    home = Path(os.environ.setdefault("DAGSTER_HOME", str(Path(".dagster").absolute())))
+    home.mkdir(parents=True, exist_ok=True)
+    config = home / "dagster.yaml"
+    if not config.exists():
+        config.write_text("telemetry:\n  enabled: false\n")
+    return dg.DagsterInstance.get()
+
+
+def describe(event: dg.EventLogEntry) -> str | None:
+    """One progress line for a step or check event, or None."""
+    dagster_event = event.dagster_event
+    if dagster_event is None or dagster_event.event_type not in _PROGRESS_EVENTS:
+        return None
+    if dagster_event.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION:
+        evaluation = dagster_event.event_specific_data
+        if evaluation.passed:
+            return None
+        return (
+            f"  ✗ check {evaluation.asset_key.to_user_string()}:{evaluation.check_name}"
+            f" [{evaluation.partition}] failed: {evaluation.description or ''}"
+        )
+    step = dagster_event.step_key or ""
+    if dagster_event.event_type == dg.DagsterEventType.STEP_START:
+        return f"… {step}"
+    if dagster_event.event_type == dg.DagsterEventType.STEP_SUCCESS:
+        seconds = dagster_event.event_specific_data.duration_ms / 1000
+        return f"✓ {step} ({seconds:.1f}s)"
+    return f"✗ {step}: {dagster_event.event_specific_data.error.message.strip().splitlines()[0]}"
+
+
+def execute_range(
+    defs: dg.Definitions,
+    start: date,
+    end: date,
+    selection: Sequence[dg.AssetKey] | None = None,
+    dagster_instance: dg.DagsterInstance | None = None,
+    run_id: str | None = None,
+) -> dg.ExecuteInProcessResult:
+    """Materialize `selection` (default: every asset) and its checks for `start`..`end` as one
+    run in this process."""
+    return defs.resolve_implicit_global_asset_job_def().execute_in_process(
+        instance=dagster_instance,
+        run_id=run_id,
+        asset_selection=list(selection) if selection else None,
+        raise_on_error=False,
+        tags={RANGE_START_TAG: start.isoformat(), RANGE_END_TAG: end.isoformat()},
+        run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
+    )
+
+
+def materialize_range(
+    defs: dg.Definitions,
+    start: date,
+    end: date,
+    selection: Sequence[dg.AssetKey] | None,
+    on_progress: Callable[[str], None],
+    dagster_instance: dg.DagsterInstance | None = None,
+) -> RunOutcome:
+    """`execute_range` against the DAGSTER_HOME instance, reporting progress as it goes."""
+    dagster_instance = dagster_instance or instance()
+    run_id = str(uuid.uuid4())
+    results: list[dg.ExecuteInProcessResult] = []
+    worker = threading.Thread(
+        target=lambda: results.append(
+            execute_range(defs, start, end, selection, dagster_instance, run_id)
+        ),
+        daemon=True,
+    )
+    worker.start()
+    cursor = 0
+    while True:
+        finished = not worker.is_alive()
+        logs = dagster_instance.all_logs(run_id)
+        for event in logs[cursor:]:
+            line = describe(event)
+            if line:
+                on_progress(line)
+        cursor = len(logs)
+        if finished:
+            break
+        worker.join(timeout=0.5)
+    (result,) = results
+    return RunOutcome(
+        run_id=run_id,
+        success=result.success,
+        failures=[
+            event.step_key or ""
+            for event in result.all_events
+            if event.event_type == dg.DagsterEventType.STEP_FAILURE
+        ],
+        metadata=_metadata_by_partition(result),
+    )
+
+
+def _metadata_by_partition(result: dg.ExecuteInProcessResult) -> dict[str, dict[str, dict[str, Any]]]:
+    by_partition: dict[str, dict[str, dict[str, Any]]] = {}
+    for event in result.get_asset_materialization_events():
+        materialization = event.event_specific_data.materialization
+        values = {key: value.value for key, value in materialization.metadata.items()}
+        key = materialization.asset_key.to_user_string()
+        by_partition.setdefault(materialization.partition or "", {})[key] = values
+    return by_partition

@@ -1,0 +1,94 @@
+"""Helpers for tests: landing lines, test definitions, reading tables back."""
+
+import gzip
+import json
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+import pyarrow.dataset as ds
+
+from flowguard_assets.resources.catalog import FoodCatalogResource
+from flowguard_assets.resources.landing_zone import LandingZoneResource
+from flowguard_assets.resources.local_warehouse import LocalWarehouse
+from flowguard_assets.tables import Table
+
+ORDERS = "raw.orders.v1"
+CLICKS = "raw.clicks.v1"
+
+
+def envelope(
+    value: Any,
+    *,
+    topic: str = ORDERS,
+    partition: int = 0,
+    offset: int = 1,
+    timestamp_ms: int | None = None,
+    headers: dict | None = None,
+) -> str:
+    """A landing line: a Kafka record with `value` as its event."""
+    record = {
+        "topic": topic,
+        "partition": partition,
+        "offset": offset,
+        "timestamp": timestamp_ms if timestamp_ms is not None else 1771070400000,
+        "key": None,
+        "value": value,
+    }
+    if headers is not None:
+        record["headers"] = headers
+    return json.dumps(record)
+
+
+def millis(text: str) -> int:
+    """Epoch milliseconds of an ISO date-time in UTC."""
+    moment = datetime.fromisoformat(text).replace(tzinfo=timezone.utc)
+    return int(moment.timestamp() * 1000)
+
+
+def write_landing(
+    root: Path, topic: str, day: date, name: str, lines: list[str], *, gz: bool = False
+) -> Path:
+    folder = root / topic / f"dt={day.isoformat()}"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    text = "".join(f"{line}\n" for line in lines)
+    if gz:
+        path.write_bytes(gzip.compress(text.encode("utf-8")))
+    else:
+        path.write_text(text, encoding="utf-8")
+    return path
+
+
+def make_defs(
+    landing: Path, warehouse: Path, catalog: FoodCatalogResource | None = None
+) -> dg.Definitions:
+    """The shipped code location with test folders and catalog."""
+    from flowguard_assets import defs
+
+    return dg.Definitions(
+        assets=defs.assets,
+        asset_checks=defs.asset_checks,
+        resources={
+            **defs.resources,
+            "landing": LandingZoneResource(path=str(landing)),
+            "warehouse": LocalWarehouse(root=str(warehouse)),
+            "catalog": catalog or FoodCatalogResource(),
+        },
+        executor=dg.in_process_executor,
+    )
+
+
+def read_table(warehouse: Path, table: Table) -> list[dict[str, Any]]:
+    """All rows of a local-warehouse table, read with pyarrow (any Parquet reader works)."""
+    path = warehouse / table.schema / table.name
+    if not path.exists():
+        return []
+    return ds.dataset(path, format="parquet", partitioning="hive").to_table().to_pylist()
+
+
+def without(rows: list[dict[str, Any]], *columns: str) -> list[dict[str, Any]]:
+    """Rows without the given columns, sorted, for comparing tables across runs."""
+    kept = [{k: v for k, v in row.items() if k not in columns} for row in rows]
+    return sorted(kept, key=lambda row: json.dumps(row, default=str, sort_keys=True))

@@ -1,0 +1,185 @@
+"""Bronze rules of SPEC §1 and §3, on real PySpark: landing files -> one row per line."""
+
+import gzip
+import json
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from flowguard_assets.landing import LandingError, landing_files, read_lines
+from flowguard_assets.tables import CLICKS_RAW, ORDERS_RAW
+from flowguard_assets.transforms.bronze import to_bronze
+from flowguard_assets_tests.harness import CLICKS, ORDERS, envelope, write_landing
+
+DAY = date(2026, 2, 14)
+
+ORDER = {
+    "event_id": "e-1",
+    "event_type": "order",
+    "timestamp": "2026-02-14T12:30:00Z",
+    "order_id": "o-1",
+    "user_id": 42,
+    "item_id": "7",
+    "item_name": "Margherita",
+    "quantity": 2,
+    "price": "12.50",
+    "status": "placed",
+    "city": "Berlin",
+}
+
+
+def bronze(spark, landing: Path, topic=ORDERS, table=ORDERS_RAW, days=(DAY,)):
+    files = landing_files(landing, topic, list(days))
+    rows = to_bronze(read_lines(spark, files), table).collect()
+    return sorted((r.asDict() for r in rows), key=lambda r: (r["SOURCE_FILE"], r["SOURCE_LINE"]))
+
+
+def test_one_row_per_non_empty_line_including_garbage(spark, tmp_path):
+    lines = [
+        envelope(ORDER, offset=1),
+        "this is not JSON",
+        "",
+        "[1, 2, 3]",
+        "42",
+        '"a string"',
+        "null",
+        '{"topic": "raw.orders.v1", "partition": 0',
+        envelope(ORDER, offset=2),
+        "   ",
+    ]
+    write_landing(tmp_path, ORDERS, DAY, "part-1.jsonl", lines)
+    rows = bronze(spark, tmp_path)
+    assert [r["SOURCE_LINE"] for r in rows] == [1, 2, 4, 5, 6, 7, 8, 9]
+    assert all(r["SOURCE_FILE"] == "part-1.jsonl" and r["PARTITION_DATE"] == DAY for r in rows)
+    garbage = {r["SOURCE_LINE"]: r for r in rows}
+    # A line that is not a JSON object keeps its whole text as RAW_EVENT and has no envelope.
+    for number, text in [(2, "this is not JSON"), (4, "[1, 2, 3]"), (5, "42"), (7, "null")]:
+        assert garbage[number]["RAW_EVENT"] == text
+        assert garbage[number]["INGESTION_ID"] is None
+        assert garbage[number]["EVENT_ID"] is None
+    assert garbage[8]["RAW_EVENT"] == '{"topic": "raw.orders.v1", "partition": 0'
+
+
+def test_envelope_and_typed_event_columns(spark, tmp_path):
+    line = envelope(
+        ORDER,
+        partition=2,
+        offset=1001,
+        timestamp_ms=1771072201234,
+        headers={"producer_service": "order-service", "schema_version": "3"},
+    )
+    write_landing(tmp_path, ORDERS, DAY, "a.jsonl", [line])
+    (row,) = bronze(spark, tmp_path)
+    assert row["INGESTION_ID"] == "raw.orders.v1-2-1001"
+    assert (row["SOURCE_TOPIC"], row["KAFKA_PARTITION"], row["KAFKA_OFFSET"]) == (
+        "raw.orders.v1",
+        2,
+        1001,
+    )
+    assert row["KAFKA_TIMESTAMP"] == datetime(2026, 2, 14, 12, 30, 1, 234000)
+    assert (row["PRODUCER_SERVICE"], row["SCHEMA_VERSION"]) == ("order-service", "3")
+    assert row["EVENT_ID"] == "e-1" and row["EVENT_TYPE"] == "order" and row["ORDER_ID"] == "o-1"
+    assert row["EVENT_TIMESTAMP"] == datetime(2026, 2, 14, 12, 30)
+    assert (row["USER_ID"], row["ITEM_ID"], row["QUANTITY"]) == (42, 7, 2)
+    assert row["PRICE"] == Decimal("12.50")
+    assert row["ITEM_NAME"] == "Margherita" and row["STATUS"] == "placed"
+    assert row["INGESTION_TIMESTAMP"] is not None
+    # Unknown fields (city) stay in RAW_EVENT.
+    assert json.loads(row["RAW_EVENT"])["city"] == "Berlin"
+
+
+def test_value_given_as_a_json_string(spark, tmp_path):
+    write_landing(tmp_path, ORDERS, DAY, "a.jsonl", [envelope(json.dumps(ORDER))])
+    (row,) = bronze(spark, tmp_path)
+    assert json.loads(row["RAW_EVENT"]) == ORDER
+    assert row["EVENT_ID"] == "e-1" and row["USER_ID"] == 42 and row["PRICE"] == Decimal("12.50")
+
+
+def test_value_that_is_not_an_object_is_kept_as_text(spark, tmp_path):
+    lines = [envelope(5, offset=1), envelope("not an event", offset=2), envelope(None, offset=3)]
+    write_landing(tmp_path, ORDERS, DAY, "a.jsonl", lines)
+    rows = bronze(spark, tmp_path)
+    assert [r["RAW_EVENT"] for r in rows] == ["5", "not an event", None]
+    assert [r["INGESTION_ID"] for r in rows] == [f"raw.orders.v1-0-{n}" for n in (1, 2, 3)]
+    assert all(r["EVENT_ID"] is None for r in rows)
+
+
+def test_unreadable_fields_are_null_in_bronze(spark, tmp_path):
+    event = {**ORDER, "user_id": "abc", "item_id": 1.5, "price": "free", "timestamp": "yesterday"}
+    write_landing(tmp_path, ORDERS, DAY, "a.jsonl", [envelope(event)])
+    (row,) = bronze(spark, tmp_path)
+    assert (row["USER_ID"], row["ITEM_ID"], row["PRICE"], row["EVENT_TIMESTAMP"]) == (None,) * 4
+    assert row["EVENT_ID"] == "e-1"
+
+
+def test_ingestion_id_needs_topic_partition_and_offset(spark, tmp_path):
+    no_offset = json.dumps({"topic": ORDERS, "partition": 1, "value": ORDER})
+    write_landing(tmp_path, ORDERS, DAY, "a.jsonl", [no_offset, envelope(ORDER, offset=7)])
+    rows = bronze(spark, tmp_path)
+    assert [r["INGESTION_ID"] for r in rows] == [None, "raw.orders.v1-0-7"]
+
+
+def test_gzip_files_and_in_progress_files(spark, tmp_path):
+    write_landing(tmp_path, ORDERS, DAY, "a.jsonl.gz", [envelope(ORDER, offset=1)], gz=True)
+    write_landing(tmp_path, ORDERS, DAY, "b.jsonl", [envelope(ORDER, offset=2), ""])
+    write_landing(tmp_path, ORDERS, DAY, "_tmp-1.jsonl", [envelope(ORDER, offset=3)])
+    write_landing(tmp_path, ORDERS, DAY, ".hidden.jsonl", [envelope(ORDER, offset=4)])
+    write_landing(tmp_path, ORDERS, DAY, "notes.txt", ["not a landing file"])
+    rows = bronze(spark, tmp_path)
+    assert [(r["SOURCE_FILE"], r["KAFKA_OFFSET"]) for r in rows] == [
+        ("a.jsonl.gz", 1),
+        ("b.jsonl", 2),
+    ]
+
+
+def test_clicks_columns(spark, tmp_path):
+    click = {
+        "event_id": "c-1",
+        "event_type": "click",
+        "timestamp": "2026-02-14T08:00:00.250+01:00",
+        "user_id": "17",
+        "session_id": "s-1",
+        "item_id": None,
+        "device_type": "ios",
+    }
+    write_landing(tmp_path, CLICKS, DAY, "c.jsonl", [envelope(click, topic=CLICKS)])
+    (row,) = bronze(spark, tmp_path, CLICKS, CLICKS_RAW)
+    assert row["INGESTION_ID"] == "raw.clicks.v1-0-1"
+    assert (row["EVENT_TYPE"], row["USER_ID"], row["SESSION_ID"]) == ("click", 17, "s-1")
+    assert row["ITEM_ID"] is None and row["DEVICE_TYPE"] == "ios"
+    assert row["EVENT_TIMESTAMP"] == datetime(2026, 2, 14, 7, 0, 0, 250000)
+
+
+def test_invalid_utf8_does_not_lose_the_rest_of_the_file(spark, tmp_path):
+    folder = tmp_path / ORDERS / f"dt={DAY}"
+    folder.mkdir(parents=True)
+    good = envelope(ORDER, offset=2).encode()
+    (folder / "a.jsonl").write_bytes(b'{"topic": "x\xff\xfe", "offset": 1}\n' + good + b"\n")
+    rows = bronze(spark, tmp_path)
+    assert len(rows) == 2
+    assert rows[0]["SOURCE_TOPIC"] == "x\ufffd\ufffd"
+    assert rows[1]["INGESTION_ID"] == "raw.orders.v1-0-2"
+
+
+def test_missing_day_folder_is_an_error_naming_it(tmp_path):
+    with pytest.raises(LandingError, match=f"{tmp_path}/raw.orders.v1/dt=2026-02-14"):
+        landing_files(tmp_path, ORDERS, [DAY])
+
+
+def test_corrupt_gzip_fails_with_its_path(spark, tmp_path):
+    folder = tmp_path / ORDERS / f"dt={DAY}"
+    folder.mkdir(parents=True)
+    compressed = gzip.compress("".join(f"{envelope(ORDER, offset=n)}\n" for n in range(50)).encode())
+    (folder / "broken.jsonl.gz").write_bytes(compressed[: len(compressed) // 2])
+    with pytest.raises(Exception, match=f"Cannot read landing file {folder}/broken.jsonl.gz"):
+        bronze(spark, tmp_path)
+
+
+def test_file_that_is_not_gzip_fails_with_its_path(spark, tmp_path):
+    folder = tmp_path / ORDERS / f"dt={DAY}"
+    folder.mkdir(parents=True)
+    (folder / "plain.jsonl.gz").write_text(envelope(ORDER))
+    with pytest.raises(Exception, match=f"Cannot read landing file {folder}/plain.jsonl.gz"):
+        bronze(spark, tmp_path)
