@@ -141,8 +141,8 @@ def parser() -> argparse.ArgumentParser:
     generate.add_argument("--start", type=_day, default=DEMO_START, help="first day (YYYY-MM-DD)")
     generate.add_argument("--days", type=int, default=DEMO_DAYS, help="number of days")
     generate.add_argument("--landing", help="landing zone root (default FLOWGUARD_LANDING_DIR)")
-    generate.add_argument("--orders", type=int, default=2000, help="orders per day")
-    generate.add_argument("--clicks", type=int, default=10000, help="click events per day")
+    generate.add_argument("--orders", type=int, default=1000, help="orders per day")
+    generate.add_argument("--clicks", type=int, default=24000, help="impressions and clicks per day")
     generate.add_argument("--seed", type=int, default=7, help="random seed")
     generate.add_argument(
         "--rate", type=_rate, action="append", metavar="ANOMALY=P", help="anomaly probability"

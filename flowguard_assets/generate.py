@@ -49,8 +49,8 @@ INVALID_FIELDS = {
 class AnomalyRates:
     """Probability per event (per record for sink redelivery) of each landing-zone anomaly."""
 
-    sink_redelivery: float = 0.02
-    producer_retry: float = 0.01
+    sink_redelivery: float = 0.015
+    producer_retry: float = 0.005
     malformed: float = 0.003
     invalid_field: float = 0.01
     unknown_item: float = 0.005
@@ -384,8 +384,8 @@ def _write_folder(
 
 
 def generate_landing(
-    landing_dir: Path, start: date, days: int, *, orders_per_day: int = 2000,
-    clicks_per_day: int = 10000, seed: int = 7, rates: AnomalyRates = AnomalyRates(),
+    landing_dir: Path, start: date, days: int, *, orders_per_day: int = 1000,
+    clicks_per_day: int = 24000, seed: int = 7, rates: AnomalyRates = AnomalyRates(),
     catalog: list[dict] | None = None, gzip_share: float = 0.3, in_progress_file: bool = True,
 ) -> GenerationSummary:
     """Write `days` days of order and click records from `start` into `landing_dir` (SPEC 1)."""

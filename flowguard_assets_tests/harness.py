@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import dagster as dg
+import pyarrow as pa
 import pyarrow.dataset as ds
 
 from flowguard_assets.resources.catalog import FoodCatalogResource
@@ -85,7 +86,8 @@ def read_table(warehouse: Path, table: Table) -> list[dict[str, Any]]:
     path = warehouse / table.schema / table.name
     if not path.exists():
         return []
-    return ds.dataset(path, format="parquet", partitioning="hive").to_table().to_pylist()
+    partitioning = ds.partitioning(pa.schema([(table.partition_column, pa.date32())]), flavor="hive")
+    return ds.dataset(path, format="parquet", partitioning=partitioning).to_table().to_pylist()
 
 
 def without(rows: list[dict[str, Any]], *columns: str) -> list[dict[str, Any]]:

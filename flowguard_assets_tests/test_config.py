@@ -1,0 +1,78 @@
+"""Settings from the environment (SPEC §5): defaults, overrides, and errors naming the variable."""
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from flowguard_assets.config import ConfigError, load_settings
+
+
+def test_defaults_of_spec_section_5():
+    settings = load_settings({})
+
+    assert settings.landing_dir == Path.cwd() / "data" / "landing"
+    assert settings.warehouse_dir == Path.cwd() / "data" / "warehouse"
+    assert settings.landing_dir.is_absolute() and settings.warehouse_dir.is_absolute()
+    assert settings.warehouse == "local"
+    assert settings.catalog_file is None
+    assert settings.start_date == date(2026, 2, 1)
+    assert (settings.min_valid_rate, settings.max_duplicate_rate) == (0.95, 0.05)
+    assert settings.spark_master == "local[*]"
+    assert settings.postgres_host is None
+    assert settings.postgres_port == 5432
+
+
+def test_values_from_the_environment_override_the_defaults(tmp_path):
+    settings = load_settings(
+        {
+            "FLOWGUARD_LANDING_DIR": "in/landing",
+            "FLOWGUARD_WAREHOUSE_DIR": str(tmp_path / "wh"),
+            "FLOWGUARD_WAREHOUSE": "snowflake",
+            "FLOWGUARD_START_DATE": "2026-03-15",
+            "FLOWGUARD_MIN_VALID_RATE": "0.9",
+            "FLOWGUARD_MAX_DUPLICATE_RATE": "0",
+            "SPARK_MASTER": "spark://spark-master:7077",
+            "POSTGRES_HOST": "db.internal",
+            "POSTGRES_PORT": "6543",
+        }
+    )
+
+    assert settings.landing_dir == Path.cwd() / "in" / "landing"
+    assert settings.warehouse_dir == tmp_path / "wh"
+    assert settings.warehouse == "snowflake"
+    assert settings.start_date == date(2026, 3, 15)
+    assert (settings.min_valid_rate, settings.max_duplicate_rate) == (0.9, 0.0)
+    assert settings.spark_master == "spark://spark-master:7077"
+    assert (settings.postgres_host, settings.postgres_port) == ("db.internal", 6543)
+
+
+def test_empty_values_mean_the_default():
+    settings = load_settings({"FLOWGUARD_WAREHOUSE": "", "POSTGRES_PORT": " ", "SPARK_MASTER": ""})
+
+    assert (settings.warehouse, settings.postgres_port, settings.spark_master) == (
+        "local",
+        5432,
+        "local[*]",
+    )
+
+
+@pytest.mark.parametrize(
+    "name, value",
+    [
+        ("FLOWGUARD_MIN_VALID_RATE", "abc"),
+        ("FLOWGUARD_MIN_VALID_RATE", "1.5"),
+        ("FLOWGUARD_MAX_DUPLICATE_RATE", "-0.1"),
+        ("FLOWGUARD_WAREHOUSE", "oracle"),
+        ("FLOWGUARD_START_DATE", "yesterday"),
+        ("FLOWGUARD_START_DATE", "2026-02-30"),
+        ("POSTGRES_PORT", "x"),
+        ("POSTGRES_PORT", "70000"),
+    ],
+)
+def test_a_bad_value_raises_config_error_naming_the_variable(name, value):
+    with pytest.raises(ConfigError) as raised:
+        load_settings({name: value})
+
+    assert name in str(raised.value)
+    assert value in str(raised.value)
