@@ -89,7 +89,7 @@ def test_json_file_catalog(spark, tmp_path):
 def test_json_file_and_postgres_round_a_third_decimal_alike(pg_database, tmp_path):
     """KNOWN BUG (left failing): Postgres stores 4.125 in numeric(10,2) as 4.13 (half away from
     zero, SPEC's "rounded"); the JSON-file catalog quantizes half-even and gets 4.12."""
-    foods = [(1, "A", "X", Decimal("4.125"), None, True), (2, "B", "X", Decimal("0.005"), None, True)]
+    foods = [(i, "A", "X", Decimal(p), None, True) for i, p in ((1, "4.125"), (2, "0.005"))]
     create_foods(pg_database, foods)
     path = tmp_path / "foods.json"
     path.write_text(json.dumps([{"food_id": 1, "price": "4.125"}, {"food_id": 2, "price": 0.005}]))
@@ -152,7 +152,8 @@ def test_database_without_foods_table_raises(pg_database):
 
     with pytest.raises(CatalogError, match="foods") as raised:
         catalog.fetch_rows()
-    assert_catalog_error(raised, pg_database["host"], str(pg_database["port"]), pg_database["dbname"])
+    db = pg_database
+    assert_catalog_error(raised, db["host"], str(db["port"]), db["dbname"])
 
 
 @pytest.mark.parametrize(
@@ -160,7 +161,7 @@ def test_database_without_foods_table_raises(pg_database):
     [{"port": 1}, {"database": "flowguard_no_such_database"}],
     ids=["closed-port", "missing-database"],
 )
-def test_unreachable_postgres_raises_catalog_error_without_the_password(spark, pg_database, overrides):
+def test_unreachable_postgres_raises_catalog_error_without_password(spark, pg_database, overrides):
     catalog = postgres_catalog(pg_database, **overrides)
 
     for read in (catalog.fetch_rows, lambda: catalog.load(spark)):

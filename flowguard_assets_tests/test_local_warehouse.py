@@ -1,6 +1,7 @@
 """The local Parquet warehouse (SPEC §3) and its atomic file-system helpers, on real PySpark."""
 
 import hashlib
+import re
 import subprocess
 import sys
 import time
@@ -45,11 +46,16 @@ def folder(day: date) -> str:
 
 
 def snapshot(directory: Path) -> dict:
-    """Name, content hash, mtime and inode of every data file (readers skip `_` paths)."""
+    """Name -> (content hash, mtime, inode) of every data file (readers skip `_` paths)."""
+    files = [p.relative_to(directory) for p in directory.rglob("*") if p.is_file()]
     return {
-        str(p.relative_to(directory)): (hashlib.sha256(p.read_bytes()).hexdigest(), p.stat().st_mtime_ns, p.stat().st_ino)
-        for p in sorted(directory.rglob("*"))
-        if p.is_file() and not any(part.startswith("_") for part in p.relative_to(directory).parts)
+        str(name): (
+            hashlib.sha256((directory / name).read_bytes()).hexdigest(),
+            (directory / name).stat().st_mtime_ns,
+            (directory / name).stat().st_ino,
+        )
+        for name in sorted(files)
+        if not any(part.startswith("_") for part in name.parts)
     }
 
 
@@ -66,7 +72,7 @@ def spark_rows(warehouse, spark, start=A, end=C) -> list[tuple]:
 
 def staging_leftovers(table_dir: Path) -> list[str]:
     staging = table_dir / "_staging"
-    return sorted(str(p.relative_to(staging)) for p in staging.rglob("*")) if staging.exists() else []
+    return sorted(str(p.relative_to(staging)) for p in staging.rglob("*"))
 
 
 def failing(df):
@@ -88,7 +94,10 @@ with file_lock(Path(sys.argv[1])):
 @contextmanager
 def lock_held_by_another_process(path: Path):
     holder = subprocess.Popen(
-        [sys.executable, "-c", HOLD_LOCK, str(path)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+        [sys.executable, "-c", HOLD_LOCK, str(path)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         assert holder.stdout.readline().strip() == "locked"
@@ -107,8 +116,11 @@ def test_layout_is_a_hive_partitioned_parquet_dataset(spark, warehouse, table_di
 
     warehouse.write(spark, DAILY_BUYERS, shuffled, [A, B])
 
-    assert sorted(p.name for p in table_dir.iterdir() if not p.name.startswith("_")) == [folder(A), folder(B)]
-    assert all(p.suffix == ".parquet" for p in (table_dir / folder(A)).iterdir() if not p.name.startswith("."))
+    visible = sorted(p.name for p in table_dir.iterdir() if not p.name.startswith("_"))
+    assert visible == [folder(A), folder(B)]
+    assert all(
+        p.suffix == ".parquet" for p in (table_dir / folder(A)).iterdir() if p.name[0] not in "._"
+    )
     dataset = ds.dataset(table_dir, format="parquet", partitioning="hive")
     assert dataset.schema.names == DAILY_BUYERS.column_names
     assert arrow_rows(table_dir) == [(1, "2026-02-10"), (2, "2026-02-10"), (3, "2026-02-11")]
@@ -117,7 +129,7 @@ def test_layout_is_a_hive_partitioned_parquet_dataset(spark, warehouse, table_di
     assert staging_leftovers(table_dir) == []
 
 
-def test_rewriting_one_partition_replaces_it_and_leaves_the_others_untouched(spark, warehouse, table_dir):
+def test_rewriting_a_partition_replaces_it_only(spark, warehouse, table_dir):
     warehouse.write(spark, DAILY_BUYERS, buyers(spark, {A: [1, 2], B: [3]}), [A, B])
     before_a, before_b = snapshot(table_dir / folder(A)), snapshot(table_dir / folder(B))
 
@@ -125,7 +137,12 @@ def test_rewriting_one_partition_replaces_it_and_leaves_the_others_untouched(spa
 
     assert snapshot(table_dir / folder(A)) == before_a
     assert set(snapshot(table_dir / folder(B))).isdisjoint(before_b)
-    assert arrow_rows(table_dir) == [(1, "2026-02-10"), (2, "2026-02-10"), (4, "2026-02-11"), (5, "2026-02-11")]
+    assert arrow_rows(table_dir) == [
+        (1, "2026-02-10"),
+        (2, "2026-02-10"),
+        (4, "2026-02-11"),
+        (5, "2026-02-11"),
+    ]
     assert warehouse.partitions(DAILY_BUYERS) == [A, B]
 
 
@@ -142,14 +159,17 @@ def test_a_listed_partition_without_rows_becomes_empty(spark, warehouse, table_d
 
 
 @pytest.mark.parametrize("stray_day", [C, None], ids=["other-day", "null-day"])
-def test_rows_outside_the_listed_partitions_raise_and_change_nothing(spark, warehouse, table_dir, stray_day):
+def test_rows_outside_the_listed_partitions_raise_and_change_nothing(
+    spark, warehouse, table_dir, stray_day
+):
     warehouse.write(spark, DAILY_BUYERS, buyers(spark, {A: [1], B: [2]}), [A, B])
     before = snapshot(table_dir)
 
     with pytest.raises(WarehouseError, match="DAILY_BUYERS") as raised:
         warehouse.write(spark, DAILY_BUYERS, buyers(spark, {A: [7], stray_day: [8]}), [A])
 
-    assert "DATE_PARTITION=" in str(raised.value)
+    stray = folder(stray_day) if stray_day else "DATE_PARTITION=__HIVE_DEFAULT_PARTITION__"
+    assert stray in str(raised.value)
     assert snapshot(table_dir) == before
     assert spark_rows(warehouse, spark) == [(1, "2026-02-10"), (2, "2026-02-11")]
 
@@ -177,9 +197,11 @@ def test_a_failing_first_write_leaves_an_empty_readable_table(spark, warehouse, 
 
 
 def test_a_failing_write_leaves_nothing_in_staging(spark, warehouse, table_dir):
-    """KNOWN BUG (left failing): a failed write leaves `_staging/<id>.lock` behind (the unlink is
-    skipped when the write raises), and Spark tasks still finishing after the job failed can
-    re-create `_staging/<id>/data` after the write removed it."""
+    """KNOWN BUG (left failing). (1) Always: `_staging/<write id>.lock` stays behind, because
+    `write` unlinks it after the `with` block, which a raising write never reaches; `clean_up`
+    only looks at folders, so these files pile up. (2) Sometimes (seen on a fresh session): a task
+    of the failed Spark job still running after the job was aborted re-creates
+    `_staging/<write id>/data/_temporary/...` after `write` removed it."""
     with pytest.raises(PySparkException, match="boom"):
         warehouse.write(spark, DAILY_BUYERS, failing(buyers(spark, {A: [1, 2], B: [3]})), [A, B])
     tracker = spark.sparkContext.statusTracker()
@@ -206,15 +228,19 @@ def test_read_of_a_missing_table_is_empty_with_the_tables_columns(spark, warehou
 def test_read_prunes_to_the_date_range(spark, warehouse, capsys):
     warehouse.write(spark, DAILY_BUYERS, buyers(spark, {A: [1], B: [2, 3], C: [4]}), [A, B, C])
 
-    assert spark_rows(warehouse, spark, B, C) == [(2, "2026-02-11"), (3, "2026-02-11"), (4, "2026-02-12")]
+    assert spark_rows(warehouse, spark, B, C) == [
+        (2, "2026-02-11"),
+        (3, "2026-02-11"),
+        (4, "2026-02-12"),
+    ]
     assert spark_rows(warehouse, spark, A, A) == [(1, "2026-02-10")]
     assert spark_rows(warehouse, spark, date(2026, 1, 1), date(2026, 1, 31)) == []
     users = warehouse.read(spark, DAILY_BUYERS, B, B, columns=["USER_ID"])
     assert users.columns == ["USER_ID"] and sorted(r.USER_ID for r in users.collect()) == [2, 3]
 
     users.explain()  # partition pruning: the range is a partition filter of the file scan
-    plan = capsys.readouterr().out
-    assert "PartitionFilters: [" in plan and "DATE_PARTITION" in plan.split("PartitionFilters: [")[1].split("]")[0]
+    partition_filters = re.search(r"PartitionFilters: \[([^\]]*)\]", capsys.readouterr().out)
+    assert partition_filters and "DATE_PARTITION" in partition_filters.group(1)
 
 
 def test_concurrent_writes_of_different_partitions_both_land(spark, warehouse, table_dir):
@@ -237,9 +263,10 @@ def test_clean_up_removes_orphaned_staging_but_keeps_one_in_use(warehouse, table
 
     with lock_held_by_another_process(staging / "running.lock"):
         warehouse.clean_up(DAILY_BUYERS)
-        assert staging_leftovers(table_dir) == [
-            "running", "running.lock", "running/data", f"running/data/{folder(A)}", f"running/data/{folder(A)}/part-0.parquet"
-        ]
+        kept = ["running", "running/data", f"running/data/{folder(A)}"]
+        assert staging_leftovers(table_dir) == sorted(
+            [*kept, f"running/data/{folder(A)}/part-0.parquet", "running.lock"]
+        )
 
     warehouse.clean_up(DAILY_BUYERS)  # the writer is gone: now it is orphaned
     assert staging_leftovers(table_dir) == []

@@ -89,8 +89,10 @@ def test_counts_and_amount_per_count(spark):
     assert ratios(spark, counts, (COUNT, COUNT), percent=True) == list(
         decimals("66.67", "12.50", "-12.50", "250.00", "100.00", "33.33")
     )
-    per_count = [(Decimal("10.01"), 2), (Decimal("0.25"), 2), (Decimal("-0.25"), 2), (Decimal("100"), 3)]
-    assert ratios(spark, per_count, (AMOUNT, COUNT)) == list(decimals("5.01", "0.13", "-0.13", "33.33"))
+    per_count = [(Decimal(a), n) for a, n in (("10.01", 2), ("0.25", 2), ("-0.25", 2), ("100", 3))]
+    assert ratios(spark, per_count, (AMOUNT, COUNT)) == list(
+        decimals("5.01", "0.13", "-0.13", "33.33")
+    )
 
 
 @pytest.mark.parametrize("types", [(AMOUNT, AMOUNT), (COUNT, COUNT)], ids=["amounts", "counts"])
@@ -122,7 +124,9 @@ def fits(pair: tuple[int, int]) -> bool:
     return d == 0 or expected(n, d, percent=True).copy_abs() <= LARGEST
 
 
-PAIRS = st.one_of(st.tuples(CENTS, CENTS), st.tuples(CENTS, st.integers(-1000, 1000)), RATIO_TIES, PERCENT_TIES).filter(fits)
+PAIRS = st.one_of(
+    st.tuples(CENTS, CENTS), st.tuples(CENTS, st.integers(-1000, 1000)), RATIO_TIES, PERCENT_TIES
+).filter(fits)
 
 
 def draw_pairs() -> list[tuple[int, int]]:
@@ -161,7 +165,7 @@ def test_matches_decimal_round_half_up_on_the_exact_quotient(spark):
             "COUNT_PCT": expected(n, d, percent=True),
             "AMOUNT_PER_COUNT": expected(amount_n, d),
         }
-        mismatches += [(name, n, d, row[name], value) for name, value in want.items() if row[name] != value]
+        mismatches += [(name, n, d, row[name], v) for name, v in want.items() if row[name] != v]
     assert len(pairs) >= 150
-    assert sum(1 for n, d in pairs if d and (n * 200) % d == 0 and (n * 100) % d) > 0  # ties were drawn
+    assert any(d and (n * 200) % d == 0 and (n * 100) % d for n, d in pairs)  # ties were drawn
     assert mismatches == []

@@ -2,7 +2,7 @@
 
 
 import json
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -37,7 +37,7 @@ def _row(item: dict[str, Any]) -> tuple:
         int(item["food_id"]),
         item.get("name"),
         item.get("category"),
-        None if price is None else Decimal(str(price)).quantize(Decimal("0.01")),
+        None if price is None else Decimal(str(price)).quantize(Decimal("0.01"), ROUND_HALF_UP),
         item.get("description"),
         item.get("is_available"),
     )

@@ -46,9 +46,9 @@ class LocalWarehouse(Warehouse):
         self.clean_up(table)
         write_id = uuid.uuid4().hex
         folders = {f"{table.partition_column}={day.isoformat()}" for day in partitions}
-        with file_lock(staging / f"{write_id}.lock"):
-            work = staging / write_id
-            try:
+        lock, work = staging / f"{write_id}.lock", staging / write_id
+        try:
+            with file_lock(lock):
                 data = work / "data"
                 df.select(table.column_names).write.partitionBy(table.partition_column).parquet(
                     str(data)
@@ -59,9 +59,9 @@ class LocalWarehouse(Warehouse):
                         if not (data / folder).exists():
                             _write_empty_partition(table, data / folder)
                         replace_dir(data / folder, table_dir / folder, work / "parked")
-            finally:
-                shutil.rmtree(work, ignore_errors=True)
-        (staging / f"{write_id}.lock").unlink(missing_ok=True)
+        finally:
+            self._discard(table_dir, work)
+            lock.unlink(missing_ok=True)
 
     def clean_up(self, table: Table) -> None:
         """Remove what killed writes of `table` left behind, restoring any parked partition."""
@@ -72,10 +72,16 @@ class LocalWarehouse(Warehouse):
         for work in [p for p in staging.iterdir() if p.is_dir()]:
             with file_lock(staging / f"{work.name}.lock", blocking=False) as orphaned:
                 if orphaned:
-                    with file_lock(table_dir / "_commit.lock"):
-                        restore_parked(work / "parked", table_dir)
-                    shutil.rmtree(work, ignore_errors=True)
+                    self._discard(table_dir, work)
                     (staging / f"{work.name}.lock").unlink(missing_ok=True)
+
+    @staticmethod
+    def _discard(table_dir: Path, work: Path) -> None:
+        """Remove a write's staging folder, first putting back any partition it left parked."""
+        if (work / "parked").is_dir():
+            with file_lock(table_dir / "_commit.lock"):
+                restore_parked(work / "parked", table_dir)
+        shutil.rmtree(work, ignore_errors=True)
 
     def read(
         self,
