@@ -33,9 +33,6 @@ class SparkResource(dg.ConfigurableResource):
     def get_session(self) -> SparkSession:
         if self.remote:
             return SparkSession.builder.remote(self.remote).getOrCreate()
-        active = SparkSession.getActiveSession()
-        if active is not None and active.conf.get("spark.master") != self.master:
-            active.stop()
         # Python workers run this interpreter (it has the package) unless PYSPARK_PYTHON says.
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
         builder = SparkSession.builder.master(self.master).appName("flowguard")
