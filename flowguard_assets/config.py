@@ -31,6 +31,9 @@ class Settings:
     start_date: date
     min_valid_rate: float
     max_duplicate_rate: float
+    sensor_interval_seconds: int
+    landing_settle_seconds: int
+    ui_url: str
 
 
 def _text(env: Mapping[str, str], name: str) -> str | None:
@@ -57,6 +60,15 @@ def _port(env: Mapping[str, str], name: str, default: int) -> int:
         return default
     if not raw.isdigit() or not 0 < int(raw) < 65536:
         raise ConfigError(f"{name} must be a TCP port number, got {raw!r}")
+    return int(raw)
+
+
+def _seconds(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = _text(env, name)
+    if raw is None:
+        return default
+    if not raw.isdigit():
+        raise ConfigError(f"{name} must be a whole number of seconds, got {raw!r}")
     return int(raw)
 
 
@@ -93,4 +105,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         start_date=_date(env, "FLOWGUARD_START_DATE", "2026-02-01"),
         min_valid_rate=_rate(env, "FLOWGUARD_MIN_VALID_RATE", 0.95),
         max_duplicate_rate=_rate(env, "FLOWGUARD_MAX_DUPLICATE_RATE", 0.05),
+        sensor_interval_seconds=_seconds(env, "FLOWGUARD_SENSOR_INTERVAL_SECONDS", 30),
+        landing_settle_seconds=_seconds(env, "FLOWGUARD_LANDING_SETTLE_SECONDS", 60),
+        ui_url=(_text(env, "FLOWGUARD_UI_URL") or "http://127.0.0.1:3000").rstrip("/"),
     )

@@ -2,6 +2,14 @@
 
 import dagster as dg
 
+from flowguard_assets.automation import (
+    alert_sensor,
+    daily_job,
+    daily_schedule,
+    gmv_refresh_job,
+    landing_sensor,
+    new_users_refresh_sensor,
+)
 from flowguard_assets.bronze.assets import clicks_raw, orders_raw
 from flowguard_assets.checks import reconciliation_checks, silver_checks
 from flowguard_assets.config import load_settings
@@ -26,6 +34,9 @@ defs = dg.Definitions(
         hourly_order_patterns,
     ],
     asset_checks=[*silver_checks, *reconciliation_checks],
+    jobs=[daily_job, gmv_refresh_job],
+    schedules=[daily_schedule],
+    sensors=[landing_sensor, new_users_refresh_sensor, alert_sensor],
     resources=build_resources(load_settings()),
     executor=dg.in_process_executor,
 )

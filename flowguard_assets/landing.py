@@ -58,6 +58,31 @@ def is_landed_file(path: Path) -> bool:
     )
 
 
+@dataclass(frozen=True)
+class LandedFile:
+    topic: str
+    name: str
+    size: int
+    mtime_ns: int
+
+
+def scan(landing_dir: Path, topics: Sequence[str]) -> dict[date, list[LandedFile]]:
+    """Every finished file of `topics`, by the day of its `dt=` folder."""
+    by_day: dict[date, list[LandedFile]] = {}
+    for topic in topics:
+        for folder in sorted((landing_dir / topic).glob("dt=*")):
+            try:
+                day = date.fromisoformat(folder.name.removeprefix("dt="))
+            except ValueError:
+                continue
+            for path in folder.iterdir():
+                if is_landed_file(path):
+                    stat = path.stat()
+                    landed = LandedFile(topic, path.name, stat.st_size, stat.st_mtime_ns)
+                    by_day.setdefault(day, []).append(landed)
+    return by_day
+
+
 def landing_files(landing_dir: Path, topic: str, days: Sequence[date]) -> list[LandingFile]:
     """The finished files of `topic` for `days`; a missing day folder is an error."""
     files = []

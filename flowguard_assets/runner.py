@@ -34,9 +34,6 @@ def instance() -> dg.DagsterInstance:
     """The Dagster instance of DAGSTER_HOME (default `./.dagster`), as the UI and daemon use."""
     home = Path(os.environ.setdefault("DAGSTER_HOME", str(Path(".dagster").absolute())))
     home.mkdir(parents=True, exist_ok=True)
-    config = home / "dagster.yaml"
-    if not config.exists():
-        config.write_text("telemetry:\n  enabled: false\n")
     return dg.DagsterInstance.get()
 
 

@@ -29,6 +29,8 @@ Row = dict[str, Any]
 _PREVIOUS_DAY = dg.TimeWindowPartitionMapping(
     start_offset=-1, end_offset=0, allow_nonexistent_upstream_partitions=True
 )
+# The daily run starts at 01:00 UTC; Gold for the previous day is due by 03:00 UTC.
+FRESHNESS = dg.FreshnessPolicy.cron(deadline_cron="0 3 * * *", lower_bound_delta=timedelta(hours=3))
 
 
 def _number(value: Any) -> float | None:
@@ -114,6 +116,7 @@ def _publish(
 @table_asset(
     DAILY_GMV_METRICS,
     deps=[dg.AssetDep(ORDERS_CLEAN.asset_key, partition_mapping=_PREVIOUS_DAY)],
+    freshness_policy=FRESHNESS,
 )
 def daily_gmv_metrics(
     context: dg.AssetExecutionContext, spark: SparkResource, warehouse: Warehouse
@@ -141,6 +144,7 @@ def _silver_pair(session: SparkSession, warehouse: Warehouse, days: list[date]):
 @table_asset(
     FOOD_ITEM_PERFORMANCE,
     deps=[ORDERS_CLEAN.asset_key, CLICKS_CLEAN.asset_key],
+    freshness_policy=FRESHNESS,
 )
 def food_item_performance(
     context: dg.AssetExecutionContext, spark: SparkResource, warehouse: Warehouse
@@ -158,6 +162,7 @@ def food_item_performance(
 @table_asset(
     USER_FUNNEL_METRICS,
     deps=[ORDERS_CLEAN.asset_key, CLICKS_CLEAN.asset_key],
+    freshness_policy=FRESHNESS,
 )
 def user_funnel_metrics(
     context: dg.AssetExecutionContext, spark: SparkResource, warehouse: Warehouse
@@ -172,7 +177,7 @@ def user_funnel_metrics(
         )
 
 
-@table_asset(HOURLY_ORDER_PATTERNS, deps=[ORDERS_CLEAN.asset_key])
+@table_asset(HOURLY_ORDER_PATTERNS, deps=[ORDERS_CLEAN.asset_key], freshness_policy=FRESHNESS)
 def hourly_order_patterns(
     context: dg.AssetExecutionContext, spark: SparkResource, warehouse: Warehouse
 ) -> dg.MaterializeResult:

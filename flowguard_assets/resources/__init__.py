@@ -6,6 +6,7 @@ import os
 import dagster as dg
 
 from flowguard_assets.config import Settings
+from flowguard_assets.resources.alerts import AlertWebhookResource
 from flowguard_assets.resources.catalog import FoodCatalogResource
 from flowguard_assets.resources.landing_zone import LandingZoneResource
 from flowguard_assets.resources.local_warehouse import LocalWarehouse
@@ -39,4 +40,5 @@ def build_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
         "landing": LandingZoneResource(path=str(settings.landing_dir)),
         "catalog": catalog,
         "warehouse": build_warehouse(settings),
+        "alerts": AlertWebhookResource(url=secret("FLOWGUARD_ALERT_WEBHOOK_URL")),
     }

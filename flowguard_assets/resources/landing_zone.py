@@ -9,7 +9,7 @@ import dagster as dg
 from pydantic import Field
 from pyspark.sql import DataFrame, SparkSession
 
-from flowguard_assets.landing import LandingFile, landing_files, read_lines
+from flowguard_assets.landing import LandedFile, LandingFile, landing_files, read_lines, scan
 
 
 class LandingZoneResource(dg.ConfigurableResource):
@@ -22,3 +22,6 @@ class LandingZoneResource(dg.ConfigurableResource):
 
     def read(self, spark: SparkSession, files: Sequence[LandingFile]) -> DataFrame:
         return read_lines(spark, files)
+
+    def scan(self, topics: Sequence[str]) -> dict[date, list[LandedFile]]:
+        return scan(Path(self.path), topics)

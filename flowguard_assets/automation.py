@@ -1,0 +1,307 @@
+"""Jobs, the daily schedule, the landing and history sensors, freshness, and alerts.
+
+- `flowguard_daily_schedule` runs the whole chain at 01:00 UTC for the previous day.
+- `landing_sensor` requests a day when its landing files change: a day nobody ran by its
+  schedule time plus a grace period, or a day already materialized that got late files.
+- `new_users_refresh_sensor` re-materializes DAILY_GMV_METRICS for later days when Silver orders
+  of an earlier day changed after them (NEW_USERS and growth read earlier days).
+- `flowguard_alerts` posts every failed check (ERROR or WARN), every run failure and every Gold
+  table that turns stale under its freshness policy (due by 03:00 UTC), once each.
+"""
+
+import hashlib
+import json
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, time, timedelta
+
+import dagster as dg
+
+from flowguard_assets.bronze.assets import TOPICS
+from flowguard_assets.config import load_settings
+from flowguard_assets.landing import LandedFile
+from flowguard_assets.partitions import daily_partitions
+from flowguard_assets.resources.alerts import Alert, AlertWebhookResource
+from flowguard_assets.resources.landing_zone import LandingZoneResource
+from flowguard_assets.runner import RANGE_END_TAG, RANGE_START_TAG
+from flowguard_assets.tables import (
+    CLICKS_RAW,
+    DAILY_GMV_METRICS,
+    FOOD_ITEM_PERFORMANCE,
+    HOURLY_ORDER_PATTERNS,
+    ORDERS_CLEAN,
+    ORDERS_RAW,
+    USER_FUNNEL_METRICS,
+)
+
+SCHEDULE_TIME = time(1, 0)
+SCHEDULE_GRACE = timedelta(minutes=30)
+_INTERVAL = load_settings().sensor_interval_seconds
+_MATERIALIZATION = dg.DagsterEventType.ASSET_MATERIALIZATION
+_GOLD = [
+    t.asset_key
+    for t in (DAILY_GMV_METRICS, FOOD_ITEM_PERFORMANCE, USER_FUNNEL_METRICS, HOURLY_ORDER_PATTERNS)
+]
+_LATE = {"WARN", "FAIL"}
+
+daily_job = dg.define_asset_job(
+    "flowguard_daily",
+    selection=dg.AssetSelection.all(),
+    partitions_def=daily_partitions,
+    description="Bronze -> Silver -> Gold with every check, for a day or a range: one Spark session.",
+)
+gmv_refresh_job = dg.define_asset_job(
+    "new_users_refresh",
+    selection=dg.AssetSelection.assets(DAILY_GMV_METRICS.asset_key),
+    partitions_def=daily_partitions,
+    description="DAILY_GMV_METRICS again for days whose history (NEW_USERS, growth) changed.",
+)
+daily_schedule = dg.build_schedule_from_partitioned_job(
+    daily_job,
+    name="flowguard_daily_schedule",
+    hour_of_day=SCHEDULE_TIME.hour,
+    minute_of_hour=SCHEDULE_TIME.minute,
+    description="At 01:00 UTC, the whole chain for the previous day.",
+)
+
+
+# --- Landing zone ---------------------------------------------------------------------------
+
+
+def fingerprint(files: list[LandedFile]) -> str:
+    """Changes whenever a finished file of the day appears, grows or is rewritten."""
+    parts = sorted(f"{f.topic}/{f.name}:{f.size}:{f.mtime_ns}" for f in files)
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
+
+
+def _materialized_at(instance: dg.DagsterInstance, day: date) -> float | None:
+    """When both Bronze tables of `day` were last materialized (the earlier of the two)."""
+    stamps = []
+    for key in (ORDERS_RAW.asset_key, CLICKS_RAW.asset_key):
+        records = instance.fetch_materializations(
+            dg.AssetRecordsFilter(asset_key=key, asset_partitions=[day.isoformat()]), limit=1
+        ).records
+        if not records:
+            return None
+        stamps.append(records[0].timestamp)
+    return min(stamps)
+
+
+def landing_requests(
+    instance: dg.DagsterInstance,
+    by_day: dict[date, list[LandedFile]],
+    seen: dict[str, str],
+    now: datetime,
+    settle_seconds: int,
+) -> Iterator[dg.RunRequest]:
+    """Run requests for days whose landing files changed since `seen` (updated in place)."""
+    last = now.date() - timedelta(days=1)  # a day's partition exists once the day is over
+    first = daily_partitions.start.date()
+    for day, files in sorted(by_day.items()):
+        if not first <= day <= last or {f.topic for f in files} != set(TOPICS.values()):
+            continue
+        stamp = fingerprint(files)
+        if seen.get(day.isoformat()) == stamp:
+            continue
+        newest = max(f.mtime_ns for f in files) / 1e9
+        if newest > now.timestamp() - settle_seconds:
+            continue  # still landing: wait for the burst to end
+        materialized = _materialized_at(instance, day)
+        if materialized is None:
+            due = datetime.combine(day + timedelta(days=1), SCHEDULE_TIME, UTC) + SCHEDULE_GRACE
+            if now < due:
+                continue  # the daily schedule's turn
+            reason = "new day"
+        elif newest > materialized:
+            reason = "late files"
+        else:
+            reason = ""
+        seen[day.isoformat()] = stamp
+        if reason:
+            yield dg.RunRequest(
+                run_key=f"{day.isoformat()}:{stamp}",
+                partition_key=day.isoformat(),
+                tags={"flowguard/trigger": reason},
+            )
+
+
+@dg.sensor(
+    job=daily_job,
+    minimum_interval_seconds=_INTERVAL,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="New or late finished landing files request their day (in-progress files never do).",
+)
+def landing_sensor(context: dg.SensorEvaluationContext, landing: LandingZoneResource):
+    seen = json.loads(context.cursor) if context.cursor else {}
+    requests = list(
+        landing_requests(
+            context.instance,
+            landing.scan(list(TOPICS.values())),
+            seen,
+            datetime.now(UTC),
+            load_settings().landing_settle_seconds,
+        )
+    )
+    context.update_cursor(json.dumps(seen, sort_keys=True))
+    return dg.SensorResult(run_requests=requests)
+
+
+# --- History refresh ------------------------------------------------------------------------
+
+
+def stale_history_days(instance: dg.DagsterInstance) -> tuple[list[str], int]:
+    """Days of DAILY_GMV_METRICS materialized before Silver orders of an earlier day changed,
+    and the newest Silver materialization (its storage id) that made them stale."""
+    silver = instance.get_latest_storage_id_by_partition(ORDERS_CLEAN.asset_key, _MATERIALIZATION)
+    gold = instance.get_latest_storage_id_by_partition(DAILY_GMV_METRICS.asset_key, _MATERIALIZATION)
+    stale, newest_earlier = [], 0
+    for day in sorted(silver.keys() | gold.keys()):
+        if day in gold and newest_earlier > gold[day]:
+            stale.append(day)
+        newest_earlier = max(newest_earlier, silver.get(day, 0))
+    return stale, newest_earlier
+
+
+@dg.sensor(
+    job=gmv_refresh_job,
+    minimum_interval_seconds=_INTERVAL,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Keeps NEW_USERS and growth right after an earlier day is re-materialized.",
+)
+def new_users_refresh_sensor(context: dg.SensorEvaluationContext):
+    in_flight = context.instance.get_runs_count(
+        dg.RunsFilter(statuses=[dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.STARTED])
+    )
+    stale, cause = stale_history_days(context.instance)
+    if in_flight or not stale:
+        return dg.SkipReason("a run is in progress" if in_flight else "no stale history")
+    return dg.RunRequest(
+        run_key=f"{stale[0]}..{stale[-1]}@{cause}",
+        tags={RANGE_START_TAG: stale[0], RANGE_END_TAG: stale[-1], "flowguard/trigger": "history changed"},
+    )
+
+
+# --- Alerts ---------------------------------------------------------------------------------
+
+
+def _run_partitions(run: dg.DagsterRun) -> str | None:
+    tags = run.tags
+    if "dagster/partition" in tags:
+        return tags["dagster/partition"]
+    if RANGE_START_TAG in tags:
+        return f"{tags[RANGE_START_TAG]}..{tags[RANGE_END_TAG]}"
+    return None
+
+
+def alerts_for_run(instance: dg.DagsterInstance, run_id: str, ui_url: str) -> list[Alert]:
+    """An alert per failed check evaluation of the run, and one for a failure checks do not explain."""
+    run = instance.get_run_by_id(run_id)
+    if run is None:
+        return []
+    run_url = f"{ui_url}/runs/{run_id}"
+    alerts = []
+    for record in instance.get_records_for_run(run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION).records:
+        evaluation = record.event_log_entry.dagster_event.event_specific_data
+        if not evaluation.passed:
+            alerts.append(
+                Alert(
+                    title="FlowGuard check failed",
+                    detail=evaluation.description or "the check did not pass",
+                    severity=evaluation.severity.value,
+                    run_url=run_url,
+                    asset=evaluation.asset_key.to_user_string(),
+                    partition=evaluation.partition,
+                    check=evaluation.check_name,
+                )
+            )
+    if run.status == dg.DagsterRunStatus.FAILURE:
+        failures = [
+            r.event_log_entry.dagster_event.event_specific_data.error
+            for r in instance.get_records_for_run(run_id, of_type=dg.DagsterEventType.STEP_FAILURE).records
+        ]
+        unexplained = [e for e in failures if e.cls_name != "DagsterAssetCheckFailedError"]
+        if unexplained or not failures:
+            message = unexplained[0].message.strip().splitlines()[0] if unexplained else "the run failed"
+            alerts.append(
+                Alert(
+                    title=f"FlowGuard run failed: {run.job_name}",
+                    detail=message,
+                    severity="ERROR",
+                    run_url=run_url,
+                    partition=_run_partitions(run),
+                )
+            )
+    return alerts
+
+
+def finished_runs(
+    instance: dg.DagsterInstance, after: int | None, since: float, limit: int = 200
+) -> list[tuple[int, str]]:
+    """(storage id, run id) of runs that ended after storage id `after` (else after `since`),
+    in order; when a page is full, only up to where both kinds of record are complete."""
+    found, complete_up_to = [], None
+    for event_type in (dg.DagsterEventType.RUN_SUCCESS, dg.DagsterEventType.RUN_FAILURE):
+        records = instance.fetch_run_status_changes(
+            dg.RunStatusChangeRecordsFilter(
+                event_type=event_type,
+                after_storage_id=after,
+                after_timestamp=None if after is not None else since,
+            ),
+            limit=limit,
+            ascending=True,
+        ).records
+        found += [(r.storage_id, r.run_id) for r in records]
+        if len(records) == limit:
+            last = records[-1].storage_id
+            complete_up_to = last if complete_up_to is None else min(complete_up_to, last)
+    return sorted(f for f in found if complete_up_to is None or f[0] <= complete_up_to)
+
+
+def freshness_alerts(
+    instance: dg.DagsterInstance, alerted: dict[str, float], ui_url: str
+) -> list[Alert]:
+    """An alert per Gold table whose freshness turned WARN or FAIL since it was last alerted
+    (`alerted`: asset -> state time, updated in place)."""
+    alerts = []
+    for key, record in instance.get_freshness_state_records(_GOLD).items():
+        name, changed = key.to_user_string(), record.updated_at.timestamp()
+        if record.freshness_state.value not in _LATE or changed <= alerted.get(name, 0):
+            continue
+        alerted[name] = changed
+        deadline = record.updated_at.astimezone(UTC) - timedelta(hours=3)
+        expected = (deadline.date() - timedelta(days=1)).isoformat()
+        alerts.append(
+            Alert(
+                title="FlowGuard Gold is late",
+                detail=f"no materialization since the 03:00 UTC deadline for partition {expected}",
+                severity="WARN",
+                run_url=f"{ui_url}/assets/{'/'.join(key.path)}",
+                asset=name,
+                partition=expected,
+                check="freshness",
+            )
+        )
+    return alerts
+
+
+@dg.sensor(
+    name="flowguard_alerts",
+    minimum_interval_seconds=_INTERVAL,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Posts each failed check (ERROR or WARN), run failure and late Gold table once.",
+)
+def alert_sensor(context: dg.SensorEvaluationContext, alerts: AlertWebhookResource):
+    state = json.loads(context.cursor) if context.cursor else {"runs": None, "freshness": {}}
+    ui_url = load_settings().ui_url
+    since = (datetime.now(UTC) - timedelta(hours=1)).timestamp()
+    runs = finished_runs(context.instance, state["runs"], since)
+    pending = [a for _, run_id in runs for a in alerts_for_run(context.instance, run_id, ui_url)]
+    pending += freshness_alerts(context.instance, state["freshness"], ui_url)
+    webhook_up = True
+    for alert in pending:
+        # Once an alert has used up its retries, the rest of this tick only go to the log.
+        posted = alerts.send(alert, context.log, post=webhook_up)
+        webhook_up = webhook_up and (posted or not alerts.url)
+    if runs:
+        state["runs"] = runs[-1][0]
+    context.update_cursor(json.dumps(state))
+    return dg.SkipReason(f"{len(pending)} alerts from {len(runs)} finished runs")

@@ -1,0 +1,268 @@
+"""Schedule and sensors through Dagster's evaluation APIs, against real temporary instances."""
+
+import json
+import threading
+import time
+from datetime import UTC, date, datetime
+from http.server import BaseHTTPRequestHandler, HTTPServer
+
+import dagster as dg
+import pytest
+
+from flowguard_assets.automation import (
+    alert_sensor,
+    daily_schedule,
+    landing_sensor,
+    new_users_refresh_sensor,
+)
+from flowguard_assets.generate import AnomalyRates, generate_landing
+from flowguard_assets.resources.alerts import AlertWebhookResource
+from flowguard_assets.resources.landing_zone import LandingZoneResource
+from flowguard_assets.runner import RANGE_END_TAG, RANGE_START_TAG, execute_range
+from flowguard_assets.tables import CLICKS_RAW, DAILY_GMV_METRICS, ORDERS_CLEAN, ORDERS_RAW
+from flowguard_assets_tests.harness import CLICKS, ORDERS, envelope, make_defs, write_landing
+
+D14, D15, D16 = date(2026, 2, 14), date(2026, 2, 15), date(2026, 2, 16)
+
+
+class Receiver:
+    """A local HTTP webhook that records JSON posts; answers `status`."""
+
+    def __init__(self, status: int = 200):
+        self.posts: list[dict] = []
+        self.status = status
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                receiver.posts.append(json.loads(body))
+                self.send_response(receiver.status)
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = HTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/hooks/T000/SECRET-TOKEN"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+
+
+@pytest.fixture
+def receiver():
+    server = Receiver()
+    yield server
+    server.close()
+
+
+# --- schedule ---------------------------------------------------------------------------------
+
+
+def test_schedule_tick_at_one_requests_the_previous_day():
+    with dg.instance_for_test() as instance:
+        tick = datetime(2026, 2, 15, 1, 0, tzinfo=UTC)
+        context = dg.build_schedule_context(instance=instance, scheduled_execution_time=tick)
+        (request,) = daily_schedule.evaluate_tick(context).run_requests
+    assert request.partition_key == "2026-02-14"
+    assert daily_schedule.cron_schedule == "0 1 * * *"
+    assert daily_schedule.execution_timezone in (None, "UTC")
+
+
+# --- landing sensor ---------------------------------------------------------------------------
+
+
+def land(root, day, name, topics=(ORDERS, CLICKS)):
+    for topic in topics:
+        write_landing(root, topic, day, name, [envelope({"event_id": name}, topic=topic)])
+
+
+def evaluate_landing(instance, root, cursor):
+    context = dg.build_sensor_context(
+        instance=instance, cursor=cursor, resources={"landing": LandingZoneResource(path=str(root))}
+    )
+    result = landing_sensor(context)
+    return result.run_requests, context.cursor
+
+
+@pytest.fixture
+def settled(monkeypatch):
+    monkeypatch.setenv("FLOWGUARD_LANDING_SETTLE_SECONDS", "0")
+
+
+def test_landing_sensor_requests_each_new_day_once(tmp_path, settled):
+    with dg.instance_for_test() as instance:
+        land(tmp_path, D14, "a.jsonl")
+        land(tmp_path, D15, "a.jsonl")
+        requests, cursor = evaluate_landing(instance, tmp_path, None)
+        assert sorted(r.partition_key for r in requests) == ["2026-02-14", "2026-02-15"]
+        assert {r.tags["flowguard/trigger"] for r in requests} == {"new day"}
+        assert evaluate_landing(instance, tmp_path, cursor)[0] == []
+
+        # A burst of files for a new day is one request; an in-progress file is none.
+        for name in ("a.jsonl", "b.jsonl", "c.jsonl.gz"):
+            land(tmp_path, D16, name)
+        requests, cursor = evaluate_landing(instance, tmp_path, cursor)
+        assert [r.partition_key for r in requests] == ["2026-02-16"]
+        land(tmp_path, D16, "_tmp-0001.jsonl")
+        land(tmp_path, D16, ".part.jsonl")
+        assert evaluate_landing(instance, tmp_path, cursor)[0] == []
+
+
+def test_landing_sensor_waits_for_both_topics_and_for_the_burst_to_settle(tmp_path, monkeypatch):
+    with dg.instance_for_test() as instance:
+        land(tmp_path, D14, "a.jsonl", topics=(ORDERS,))
+        monkeypatch.setenv("FLOWGUARD_LANDING_SETTLE_SECONDS", "0")
+        requests, cursor = evaluate_landing(instance, tmp_path, None)
+        assert requests == []
+        land(tmp_path, D14, "a.jsonl", topics=(CLICKS,))
+        monkeypatch.setenv("FLOWGUARD_LANDING_SETTLE_SECONDS", "3600")
+        assert evaluate_landing(instance, tmp_path, cursor)[0] == []
+        monkeypatch.setenv("FLOWGUARD_LANDING_SETTLE_SECONDS", "0")
+        assert [r.partition_key for r in evaluate_landing(instance, tmp_path, cursor)[0]] == ["2026-02-14"]
+
+
+def test_landing_sensor_requests_a_materialized_day_again_for_a_late_file(tmp_path, settled):
+    with dg.instance_for_test() as instance:
+        land(tmp_path, D14, "a.jsonl")
+        time.sleep(0.05)
+        for key in (ORDERS_RAW.asset_key, CLICKS_RAW.asset_key):
+            instance.report_runless_asset_event(dg.AssetMaterialization(key, partition="2026-02-14"))
+        requests, cursor = evaluate_landing(instance, tmp_path, None)
+        assert requests == []  # already materialized after its files landed
+
+        time.sleep(0.05)
+        write_landing(tmp_path, ORDERS, D14, "late-1.jsonl", [envelope({"event_id": "late"})])
+        (request,) = evaluate_landing(instance, tmp_path, cursor)[0]
+        assert (request.partition_key, request.tags["flowguard/trigger"]) == ("2026-02-14", "late files")
+        assert evaluate_landing(instance, tmp_path, evaluate_landing(instance, tmp_path, cursor)[1])[0] == []
+
+
+# --- history refresh ---------------------------------------------------------------------------
+
+
+def materialize(instance, key, *days):
+    for day in days:
+        instance.report_runless_asset_event(dg.AssetMaterialization(key, partition=day.isoformat()))
+
+
+def test_refresh_sensor_rematerializes_later_new_users_after_an_earlier_day_changes():
+    with dg.instance_for_test() as instance:
+        materialize(instance, ORDERS_CLEAN.asset_key, D14, D15, D16)
+        materialize(instance, DAILY_GMV_METRICS.asset_key, D14, D15, D16)
+        context = dg.build_sensor_context(instance=instance)
+        assert isinstance(new_users_refresh_sensor(context), dg.SkipReason)
+
+        materialize(instance, ORDERS_CLEAN.asset_key, D14)  # late data re-ran D14's Silver
+        materialize(instance, DAILY_GMV_METRICS.asset_key, D14)
+        request = new_users_refresh_sensor(dg.build_sensor_context(instance=instance))
+        assert (request.tags[RANGE_START_TAG], request.tags[RANGE_END_TAG]) == ("2026-02-15", "2026-02-16")
+        assert request.job_name in (None, "new_users_refresh")
+
+        materialize(instance, DAILY_GMV_METRICS.asset_key, D15, D16)
+        assert isinstance(new_users_refresh_sensor(dg.build_sensor_context(instance=instance)), dg.SkipReason)
+
+
+# --- alerts -----------------------------------------------------------------------------------
+
+
+def evaluate_alerts(instance, url, cursor=None):
+    context = dg.build_sensor_context(
+        instance=instance,
+        cursor=cursor,
+        resources={"alerts": AlertWebhookResource(url=url, backoff_seconds=0.01)},
+    )
+    alert_sensor(context)
+    return context.cursor
+
+
+@pytest.fixture(scope="module")
+def gate_failure_instance(tmp_path_factory):
+    """A real instance holding one run whose Silver gates failed (a day with 20% garbage)."""
+    root = tmp_path_factory.mktemp("gates")
+    generate_landing(root / "landing", D14, 1, orders_per_day=300, clicks_per_day=1500, seed=9, rates=AnomalyRates(malformed=0.2))
+    with dg.instance_for_test() as instance:
+        selection = [ORDERS_RAW.asset_key, CLICKS_RAW.asset_key, ORDERS_CLEAN.asset_key, dg.AssetKey(["silver", "clicks_clean"])]
+        result = execute_range(make_defs(root / "landing", root / "warehouse"), D14, D14, selection, instance)
+        assert not result.success
+        yield instance, result.run_id
+
+
+def test_alert_sensor_posts_each_failed_check_once(gate_failure_instance, receiver, monkeypatch):
+    monkeypatch.setenv("FLOWGUARD_UI_URL", "http://127.0.0.1:3000")
+    instance, run_id = gate_failure_instance
+    cursor = evaluate_alerts(instance, receiver.url)
+    texts = sorted(post["text"] for post in receiver.posts)
+    assert len(texts) == 2  # valid_rate of orders and of clicks; the duplicate rates passed
+    for text, asset in zip(texts, ["silver/clicks_clean", "silver/orders_clean"]):
+        assert f"check `valid_rate` on `{asset}` partition 2026-02-14" in text
+        assert "valid rate" in text and "(minimum 95.00%)" in text
+        assert f"http://127.0.0.1:3000/runs/{run_id}" in text
+        assert text.startswith("[ERROR]")
+    assert all(post["blocks"] for post in receiver.posts)
+    evaluate_alerts(instance, receiver.url, cursor)
+    assert len(receiver.posts) == 2  # nothing twice, nothing for the checks that passed
+
+
+def test_alert_sensor_retries_a_failing_webhook_and_keeps_going(gate_failure_instance, monkeypatch):
+    instance, _ = gate_failure_instance
+    down = Receiver(status=500)
+    try:
+        cursor = evaluate_alerts(instance, down.url)
+        # The first alert is tried three times; the rest of the tick goes to the log only.
+        assert len(down.posts) == 3
+        assert json.loads(cursor)["runs"] is not None
+    finally:
+        down.close()
+
+
+def test_alert_sensor_without_a_url_only_logs(gate_failure_instance, capfd):
+    instance, _ = gate_failure_instance
+    cursor = evaluate_alerts(instance, None)
+    assert json.loads(cursor)["runs"] is not None
+    assert capfd.readouterr().err.count("FlowGuard alert [ERROR] FlowGuard check failed") == 2
+
+
+def test_alert_sensor_reports_a_run_failure_that_is_not_a_check(tmp_path, receiver):
+    with dg.instance_for_test() as instance:
+        result = execute_range(make_defs(tmp_path / "nowhere", tmp_path / "warehouse"), D14, D14, [ORDERS_RAW.asset_key], instance)
+        assert not result.success
+        evaluate_alerts(instance, receiver.url)
+    (post,) = receiver.posts
+    assert "FlowGuard run failed" in post["text"]
+    assert "partition 2026-02-14" in post["text"]
+    assert f"{tmp_path}/nowhere/raw.orders.v1/dt=2026-02-14" in post["text"]
+
+
+def test_alert_sensor_reports_late_gold_once(receiver):
+    from dagster._core.definitions.freshness import FreshnessState, FreshnessStateChange
+
+    with dg.instance_for_test() as instance:
+        instance.report_runless_asset_event(
+            FreshnessStateChange(
+                key=DAILY_GMV_METRICS.asset_key,
+                previous_state=FreshnessState.PASS,
+                new_state=FreshnessState.FAIL,
+                state_change_timestamp=datetime(2026, 11, 27, 3, 0, 30, tzinfo=UTC).timestamp(),
+            )
+        )
+        cursor = evaluate_alerts(instance, receiver.url)
+        evaluate_alerts(instance, receiver.url, cursor)
+    (post,) = receiver.posts
+    assert post["text"].startswith("[WARN] FlowGuard Gold is late")
+    assert "`gold/daily_gmv_metrics` partition 2026-11-26" in post["text"]
+
+
+def test_webhook_url_never_reaches_logs(gate_failure_instance, capfd):
+    instance, _ = gate_failure_instance
+    down = Receiver(status=503)
+    try:
+        evaluate_alerts(instance, down.url)
+        logged = capfd.readouterr().err
+        assert f"Alert webhook at 127.0.0.1:{down.server.server_port} failed" in logged
+        assert "FlowGuard alert [ERROR]" in logged
+        assert "SECRET-TOKEN" not in logged and "/hooks/" not in logged
+    finally:
+        down.close()
