@@ -46,13 +46,11 @@ _LATE = {"WARN", "FAIL"}
 daily_job = dg.define_asset_job(
     "flowguard_daily",
     selection=dg.AssetSelection.all(),
-    partitions_def=daily_partitions,
     description="Bronze -> Silver -> Gold with every check, for a day or a range: one Spark session.",
 )
 gmv_refresh_job = dg.define_asset_job(
     "new_users_refresh",
     selection=dg.AssetSelection.assets(DAILY_GMV_METRICS.asset_key),
-    partitions_def=daily_partitions,
     description="DAILY_GMV_METRICS again for days whose history (NEW_USERS, growth) changed.",
 )
 daily_schedule = dg.build_schedule_from_partitioned_job(
