@@ -9,6 +9,7 @@ from pathlib import Path
 import dagster as dg
 
 from flowguard_assets.config import ConfigError, load_settings
+from flowguard_assets.resources.catalog import CatalogError
 from flowguard_assets.generate import AnomalyRates, bundled_catalog, generate_landing, write_catalog
 
 DEMO_START = date(2026, 2, 1)
@@ -123,6 +124,30 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0 if run_days(args.start, args.end or args.start, args.select) else 1
 
 
+def cmd_load_catalog(args: argparse.Namespace) -> None:
+    from flowguard_assets.resources import build_resources
+    from flowguard_assets.resources.catalog import catalog_items
+
+    catalog = build_resources(load_settings())["catalog"]
+    if not catalog.host:
+        raise CliError("POSTGRES_HOST is not set: there is no catalog database to load")
+    items = catalog_items(args.file)
+    count = catalog.install(items)
+    print(f"Loaded {count} dishes into {catalog.source} (table foods)")
+
+
+def cmd_ddl(args: argparse.Namespace) -> None:
+    from flowguard_assets.resources.snowflake_warehouse import create_table_sql
+    from flowguard_assets.tables import ALL_TABLES
+
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    for table in ALL_TABLES:
+        path = out / f"{table.schema}.{table.name.lower()}.sql"
+        path.write_text(create_table_sql(table))
+        print(path)
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     settings = load_settings()
     end = DEMO_START + timedelta(days=DEMO_DAYS - 1)
@@ -158,6 +183,16 @@ def parser() -> argparse.ArgumentParser:
 
     demo = commands.add_parser("demo", help="generate a week of sample data and run everything")
     demo.set_defaults(handler=cmd_demo)
+
+    load = commands.add_parser(
+        "load-catalog", help="create and fill the Postgres foods table (POSTGRES_*); idempotent"
+    )
+    load.add_argument("--file", help="catalog JSON (default: the bundled catalog)")
+    load.set_defaults(handler=cmd_load_catalog)
+
+    ddl = commands.add_parser("ddl", help="write the Snowflake DDL of every table")
+    ddl.add_argument("--out", default="scripts/snowflake", help="folder for the .sql files")
+    ddl.set_defaults(handler=cmd_ddl)
     return top
 
 
@@ -165,7 +200,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         return args.handler(args) or 0
-    except (CliError, ConfigError) as error:
+    except (CliError, ConfigError, CatalogError) as error:
         print(f"flowguard: {error}", file=sys.stderr)
         return 2
 

@@ -26,6 +26,7 @@ class Settings:
     postgres_port: int
     postgres_db: str | None
     postgres_user: str | None
+    snowflake: dict[str, str]
     spark_master: str
     spark_remote: str | None
     start_date: date
@@ -87,6 +88,22 @@ def _choice(env: Mapping[str, str], name: str, default: str, choices: tuple[str,
     return value
 
 
+_SNOWFLAKE = ("ACCOUNT", "USER", "DATABASE", "WAREHOUSE", "ROLE", "HOST", "PORT", "PROTOCOL")
+_SNOWFLAKE_REQUIRED = ("ACCOUNT", "USER", "DATABASE")
+
+
+def _snowflake(env: Mapping[str, str]) -> dict[str, str]:
+    """SNOWFLAKE_* connection settings (not secrets), required when the warehouse is Snowflake."""
+    found = {name.lower(): value for name in _SNOWFLAKE if (value := _text(env, f"SNOWFLAKE_{name}"))}
+    if (_text(env, "FLOWGUARD_WAREHOUSE") or "").lower() == "snowflake":
+        for name in _SNOWFLAKE_REQUIRED:
+            if name.lower() not in found:
+                raise ConfigError(f"SNOWFLAKE_{name} must be set when FLOWGUARD_WAREHOUSE=snowflake")
+    if "port" in found:
+        _port(env, "SNOWFLAKE_PORT", 443)
+    return found
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Read FlowGuard's settings from the environment, with SPEC §5's defaults."""
     env = os.environ if env is None else env
@@ -100,6 +117,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         postgres_port=_port(env, "POSTGRES_PORT", 5432),
         postgres_db=_text(env, "POSTGRES_DB"),
         postgres_user=_text(env, "POSTGRES_USER"),
+        snowflake=_snowflake(env),
         spark_master=_text(env, "SPARK_MASTER") or "local[*]",
         spark_remote=_text(env, "SPARK_REMOTE"),
         start_date=_date(env, "FLOWGUARD_START_DATE", "2026-02-01"),

@@ -10,9 +10,10 @@ from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
-from importlib import resources
 from itertools import accumulate, count
 from pathlib import Path
+
+from flowguard_assets.data import bundled_catalog
 
 ORDERS_TOPIC = "raw.orders.v1"
 CLICKS_TOPIC = "raw.clicks.v1"
@@ -94,12 +95,6 @@ class _Session:
     end_ms: int
     clicked: list[int]
     records: list[_Record]
-
-
-def bundled_catalog() -> list[dict]:
-    """The food catalog shipped with the package."""
-    data = resources.files("flowguard_assets").joinpath("data/foods.json")
-    return json.loads(data.read_text(encoding="utf-8"))
 
 
 def write_catalog(path: Path, catalog: list[dict]) -> None:

@@ -13,6 +13,7 @@ import pyarrow.dataset as ds
 from flowguard_assets.resources.catalog import FoodCatalogResource
 from flowguard_assets.resources.landing_zone import LandingZoneResource
 from flowguard_assets.resources.local_warehouse import LocalWarehouse
+from flowguard_assets.resources.warehouse import Warehouse
 from flowguard_assets.tables import Table
 
 ORDERS = "raw.orders.v1"
@@ -63,9 +64,11 @@ def write_landing(
 
 
 def make_defs(
-    landing: Path, warehouse: Path, catalog: FoodCatalogResource | None = None
+    landing: Path,
+    warehouse: Path | Warehouse,
+    catalog: FoodCatalogResource | None = None,
 ) -> dg.Definitions:
-    """The shipped code location with test folders and catalog."""
+    """The shipped code location with test folders, warehouse and catalog."""
     from flowguard_assets import defs
 
     return dg.Definitions(
@@ -74,7 +77,9 @@ def make_defs(
         resources={
             **defs.resources,
             "landing": LandingZoneResource(path=str(landing)),
-            "warehouse": LocalWarehouse(root=str(warehouse)),
+            "warehouse": (
+                warehouse if isinstance(warehouse, Warehouse) else LocalWarehouse(root=str(warehouse))
+            ),
             "catalog": catalog or FoodCatalogResource(),
         },
         executor=dg.in_process_executor,

@@ -4,12 +4,14 @@
 import os
 
 import dagster as dg
+from dagster_snowflake import SnowflakeResource
 
 from flowguard_assets.config import Settings
 from flowguard_assets.resources.alerts import AlertWebhookResource
 from flowguard_assets.resources.catalog import FoodCatalogResource
 from flowguard_assets.resources.landing_zone import LandingZoneResource
 from flowguard_assets.resources.local_warehouse import LocalWarehouse
+from flowguard_assets.resources.snowflake_warehouse import SnowflakeWarehouse
 from flowguard_assets.resources.spark import SparkResource
 from flowguard_assets.resources.warehouse import Warehouse
 
@@ -20,7 +22,27 @@ def secret(name: str) -> dg.EnvVar | None:
 
 
 def build_warehouse(settings: Settings) -> Warehouse:
-    return LocalWarehouse(root=str(settings.warehouse_dir))
+    """The local Parquet warehouse, or Snowflake when FLOWGUARD_WAREHOUSE=snowflake."""
+    if settings.warehouse != "snowflake":
+        return LocalWarehouse(root=str(settings.warehouse_dir))
+    options = settings.snowflake
+    endpoint = {k: options[k] for k in ("host", "port", "protocol") if k in options}
+    if "port" in endpoint:
+        endpoint["port"] = int(endpoint["port"])
+    return SnowflakeWarehouse(
+        snowflake=SnowflakeResource(
+            account=options["account"],
+            user=options["user"],
+            password=secret("SNOWFLAKE_PASSWORD"),
+            private_key=secret("SNOWFLAKE_PRIVATE_KEY"),
+            private_key_password=secret("SNOWFLAKE_PRIVATE_KEY_PASSWORD"),
+            database=options["database"],
+            warehouse=options.get("warehouse"),
+            role=options.get("role"),
+            timezone="UTC",
+            additional_snowflake_connection_args=endpoint or None,
+        )
+    )
 
 
 def build_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:

@@ -3,7 +3,6 @@
 
 import json
 from decimal import ROUND_HALF_UP, Decimal
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +11,8 @@ import psycopg2
 from pydantic import Field
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import types as T
+
+from flowguard_assets.data import bundled_catalog
 
 CATALOG_SCHEMA = T.StructType(
     [
@@ -25,6 +26,25 @@ CATALOG_SCHEMA = T.StructType(
 )
 _FIELDS = ("food_id", "name", "category", "price", "description", "is_available")
 _QUERY = "SELECT food_id, name, category, price, description, is_available FROM foods"
+_CREATE = """
+CREATE TABLE IF NOT EXISTS foods (
+    food_id integer PRIMARY KEY,
+    name text NOT NULL,
+    category text,
+    price numeric(10,2),
+    description text,
+    image_url text,
+    is_available boolean NOT NULL DEFAULT true,
+    created_at timestamp
+)"""
+_UPSERT = """
+INSERT INTO foods (food_id, name, category, price, description, image_url, is_available, created_at)
+VALUES (%(food_id)s, %(name)s, %(category)s, %(price)s, %(description)s, %(image_url)s,
+        %(is_available)s, %(created_at)s)
+ON CONFLICT (food_id) DO UPDATE SET
+    name = EXCLUDED.name, category = EXCLUDED.category, price = EXCLUDED.price,
+    description = EXCLUDED.description, image_url = EXCLUDED.image_url,
+    is_available = EXCLUDED.is_available, created_at = EXCLUDED.created_at"""
 
 
 class CatalogError(RuntimeError):
@@ -43,14 +63,26 @@ def _row(item: dict[str, Any]) -> tuple:
     )
 
 
-def _rows_from_json(text: str, source: str) -> list[tuple]:
+def catalog_items(file: str | None) -> list[dict[str, Any]]:
+    """The catalog objects of a JSON file, or of the bundled catalog when `file` is None."""
+    if file is None:
+        return bundled_catalog()
     try:
-        items = json.loads(text)
-        if not isinstance(items, list):
-            raise ValueError("expected a JSON array of objects")
+        items = json.loads(Path(file).read_text(encoding="utf-8"))
+    except OSError as error:
+        raise CatalogError(f"Food catalog file {file} cannot be read: {error.strerror}") from None
+    except ValueError as error:
+        raise CatalogError(f"Food catalog file {file} is not valid JSON: {error}") from None
+    if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
+        raise CatalogError(f"Food catalog file {file} is not a JSON array of objects")
+    return items
+
+
+def _rows(items: list[dict[str, Any]], source: str) -> list[tuple]:
+    try:
         return [_row(item) for item in items]
     except (ValueError, KeyError, TypeError, ArithmeticError) as error:
-        raise CatalogError(f"Food catalog file {source} is not a valid catalog: {error}") from None
+        raise CatalogError(f"Food catalog {source} is not a valid catalog: {error!r}") from None
 
 
 class FoodCatalogResource(dg.ConfigurableResource):
@@ -93,16 +125,25 @@ class FoodCatalogResource(dg.ConfigurableResource):
         """All catalog rows as (FOOD_ID, NAME, CATEGORY, PRICE, DESCRIPTION, IS_AVAILABLE)."""
         if self.host:
             return self._postgres_rows()
-        if self.file:
-            try:
-                text = Path(self.file).read_text(encoding="utf-8")
-            except OSError as error:
-                raise CatalogError(
-                    f"Food catalog file {self.file} cannot be read: {error.strerror}"
-                ) from None
-            return _rows_from_json(text, self.file)
-        text = resources.files("flowguard_assets").joinpath("data/foods.json").read_text("utf-8")
-        return _rows_from_json(text, "bundled catalog")
+        return _rows(catalog_items(self.file), self.source)
+
+    def install(self, items: list[dict[str, Any]]) -> int:
+        """Create the Postgres `foods` table if absent and upsert `items` (SPEC §2 objects) by
+        food_id, in one transaction: running it again changes nothing."""
+        fields = ("food_id", "name", "category", "price", "description", "image_url", "is_available", "created_at")
+        connection = self.connect()
+        try:
+            with connection, connection.cursor() as cursor:
+                cursor.execute(_CREATE)
+                cursor.executemany(_UPSERT, [{f: item.get(f) for f in fields} for item in items])
+            return len(items)
+        except psycopg2.Error as error:
+            raise CatalogError(
+                f"Food catalog at Postgres {self.host}:{self.port} database {self.database!r}"
+                f" cannot be written: {str(error).strip().splitlines()[0]}"
+            ) from None
+        finally:
+            connection.close()
 
     def load(self, spark: SparkSession) -> DataFrame:
         """The catalog as a small Spark DataFrame (CATALOG_SCHEMA), meant to be broadcast.

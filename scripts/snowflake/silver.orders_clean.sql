@@ -1,0 +1,25 @@
+CREATE TABLE IF NOT EXISTS "SILVER"."ORDERS_CLEAN" (
+    "EVENT_ID" VARCHAR COMMENT 'event id',
+    "ORDER_ID" VARCHAR COMMENT 'order id',
+    "USER_ID" NUMBER(19,0) COMMENT 'user id; null when missing or invalid',
+    "ITEM_ID" NUMBER(19,0) COMMENT 'item id; null when missing or invalid',
+    "ITEM_NAME" VARCHAR COMMENT 'item name as sent',
+    "QUANTITY" NUMBER(10,0) COMMENT 'quantity, 1 when absent; null when invalid',
+    "PRICE" NUMBER(18,2) COMMENT 'unit price; null when missing or invalid',
+    "STATUS" VARCHAR COMMENT 'order status, ''placed'' when absent',
+    "ORDER_TIMESTAMP" TIMESTAMP_NTZ(6) COMMENT 'event time (UTC); null when missing or invalid',
+    "ORDER_AMOUNT" NUMBER(18,2) COMMENT 'PRICE * QUANTITY',
+    "ENRICHED_ITEM_NAME" VARCHAR COMMENT 'catalog name of ITEM_ID',
+    "ENRICHED_CATEGORY" VARCHAR COMMENT 'catalog category of ITEM_ID',
+    "ENRICHED_DESCRIPTION" VARCHAR COMMENT 'catalog description of ITEM_ID',
+    "IS_VALID" BOOLEAN COMMENT 'true when VALIDATION_ERRORS is null',
+    "IS_DUPLICATE" BOOLEAN COMMENT 'a sink redelivery (same INGESTION_ID) or producer retry (same EVENT_ID)',
+    "VALIDATION_ERRORS" VARCHAR COMMENT 'comma-separated validation codes in SPEC order; null when valid',
+    "INGESTION_ID" VARCHAR COMMENT 'Bronze lineage: Kafka topic-partition-offset',
+    "SOURCE_FILE" VARCHAR COMMENT 'landing file name',
+    "SOURCE_LINE" NUMBER(19,0) COMMENT '1-based line number in the landing file',
+    "LOAD_TIMESTAMP" TIMESTAMP_NTZ(6) COMMENT 'when this row was written',
+    "PROCESSING_VERSION" VARCHAR COMMENT 'FlowGuard version that wrote the row',
+    "DATE_PARTITION" DATE COMMENT 'partition date D'
+)
+COMMENT = 'Order lines deduplicated, validated, flagged and enriched; one row per Bronze row.';
