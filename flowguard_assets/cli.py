@@ -148,6 +148,30 @@ def cmd_ddl(args: argparse.Namespace) -> None:
         print(path)
 
 
+def cmd_status(args: argparse.Namespace) -> None:
+    from flowguard_assets import defs
+    from flowguard_assets.runner import instance
+    from flowguard_assets.status import partition_statuses, recent_days, render
+
+    dagster_instance = instance()
+    if args.start:
+        end = args.end or args.start
+        days = [args.start + timedelta(days=n) for n in range((end - args.start).days + 1)]
+    else:
+        days = recent_days(dagster_instance, defs, args.days)
+    print(render(partition_statuses(dagster_instance, defs, days), days))
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    from flowguard_assets.doctor import diagnose
+
+    findings = []
+    for finding in diagnose(load_settings()):
+        print(finding.line(), flush=True)
+        findings.append(finding)
+    return 0 if all(f.ok for f in findings) else 1
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     settings = load_settings()
     end = DEMO_START + timedelta(days=DEMO_DAYS - 1)
@@ -189,6 +213,17 @@ def parser() -> argparse.ArgumentParser:
     )
     load.add_argument("--file", help="catalog JSON (default: the bundled catalog)")
     load.set_defaults(handler=cmd_load_catalog)
+
+    status = commands.add_parser(
+        "status", help="which days of which tables are materialized, stale or failing a check"
+    )
+    status.add_argument("--start", type=_day, help="first day (default: the last --days days)")
+    status.add_argument("--end", type=_day, help="last day (default: --start)")
+    status.add_argument("--days", type=int, default=14, help="how many recent days to show")
+    status.set_defaults(handler=cmd_status)
+
+    doctor = commands.add_parser("doctor", help="check Java, Spark, landing zone, catalog, warehouse")
+    doctor.set_defaults(handler=cmd_doctor)
 
     ddl = commands.add_parser("ddl", help="write the Snowflake DDL of every table")
     ddl.add_argument("--out", default="scripts/snowflake", help="folder for the .sql files")

@@ -297,3 +297,81 @@ ALL_TABLES = (
     USER_FUNNEL_METRICS,
     HOURLY_ORDER_PATTERNS,
 )
+
+
+def _same(source: Table, *names: str) -> dict[str, list[tuple[Table, str]]]:
+    return {name: [(source, name)] for name in names}
+
+
+_LINEAGE_COLUMNS = ("INGESTION_ID", "SOURCE_FILE", "SOURCE_LINE")
+# Where each column comes from, where that is straightforward (shown as column lineage in the UI).
+LINEAGE: dict[str, dict[str, list[tuple[Table, str]]]] = {
+    ORDERS_CLEAN.name: {
+        **_same(ORDERS_RAW, "EVENT_ID", "ORDER_ID", "USER_ID", "ITEM_ID", "ITEM_NAME", "QUANTITY"),
+        **_same(ORDERS_RAW, "PRICE", "STATUS", *_LINEAGE_COLUMNS),
+        "ORDER_TIMESTAMP": [(ORDERS_RAW, "EVENT_TIMESTAMP")],
+        "ORDER_AMOUNT": [(ORDERS_RAW, "PRICE"), (ORDERS_RAW, "QUANTITY")],
+        "DATE_PARTITION": [(ORDERS_RAW, "PARTITION_DATE")],
+    },
+    CLICKS_CLEAN.name: {
+        **_same(CLICKS_RAW, "EVENT_ID", "USER_ID", "SESSION_ID", "ITEM_ID", "EVENT_TYPE"),
+        **_same(CLICKS_RAW, *_LINEAGE_COLUMNS),
+        "CLICK_TIMESTAMP": [(CLICKS_RAW, "EVENT_TIMESTAMP")],
+        "DATE_PARTITION": [(CLICKS_RAW, "PARTITION_DATE")],
+    },
+    DAILY_GMV_METRICS.name: {
+        "DATE": [(ORDERS_CLEAN, "DATE_PARTITION")],
+        "TOTAL_REVENUE": [(ORDERS_CLEAN, "ORDER_AMOUNT")],
+        "ORDER_COUNT": [(ORDERS_CLEAN, "ORDER_ID")],
+        "TOTAL_ITEMS_SOLD": [(ORDERS_CLEAN, "QUANTITY")],
+        "AVG_ORDER_VALUE": [(ORDERS_CLEAN, "ORDER_AMOUNT"), (ORDERS_CLEAN, "ORDER_ID")],
+        "UNIQUE_USERS": [(ORDERS_CLEAN, "USER_ID")],
+        "NEW_USERS": [(ORDERS_CLEAN, "USER_ID")],
+        "RETURNING_USERS": [(ORDERS_CLEAN, "USER_ID")],
+        "CANCELLED_ORDERS": [(ORDERS_CLEAN, "ORDER_ID"), (ORDERS_CLEAN, "STATUS")],
+    },
+    FOOD_ITEM_PERFORMANCE.name: {
+        "DATE": [(ORDERS_CLEAN, "DATE_PARTITION"), (CLICKS_CLEAN, "DATE_PARTITION")],
+        "ITEM_ID": [(ORDERS_CLEAN, "ITEM_ID"), (CLICKS_CLEAN, "ITEM_ID")],
+        "ITEM_NAME": [(ORDERS_CLEAN, "ENRICHED_ITEM_NAME"), (CLICKS_CLEAN, "ENRICHED_ITEM_NAME")],
+        "CATEGORY": [(ORDERS_CLEAN, "ENRICHED_CATEGORY"), (CLICKS_CLEAN, "ENRICHED_CATEGORY")],
+        "TOTAL_ORDERS": [(ORDERS_CLEAN, "ORDER_ID")],
+        "TOTAL_QUANTITY": [(ORDERS_CLEAN, "QUANTITY")],
+        "TOTAL_REVENUE": [(ORDERS_CLEAN, "ORDER_AMOUNT")],
+        "UNIQUE_BUYERS": [(ORDERS_CLEAN, "USER_ID")],
+        "AVG_PRICE": [(ORDERS_CLEAN, "PRICE")],
+        "CLICK_COUNT": [(CLICKS_CLEAN, "EVENT_TYPE")],
+        "IMPRESSION_COUNT": [(CLICKS_CLEAN, "EVENT_TYPE")],
+    },
+    USER_FUNNEL_METRICS.name: {
+        "DATE": [(ORDERS_CLEAN, "DATE_PARTITION"), (CLICKS_CLEAN, "DATE_PARTITION")],
+        "TOTAL_SESSIONS": [(CLICKS_CLEAN, "SESSION_ID")],
+        "TOTAL_IMPRESSIONS": [(CLICKS_CLEAN, "EVENT_TYPE")],
+        "TOTAL_CLICKS": [(CLICKS_CLEAN, "EVENT_TYPE")],
+        "TOTAL_ORDERS": [(ORDERS_CLEAN, "ORDER_ID")],
+        "TOTAL_REVENUE": [(ORDERS_CLEAN, "ORDER_AMOUNT")],
+        "USERS_WITH_CLICKS": [(CLICKS_CLEAN, "USER_ID")],
+        "USERS_WITH_ORDERS": [(ORDERS_CLEAN, "USER_ID")],
+        "ACTIVE_USERS": [(CLICKS_CLEAN, "USER_ID"), (ORDERS_CLEAN, "USER_ID")],
+    },
+    HOURLY_ORDER_PATTERNS.name: {
+        "DATE": [(ORDERS_CLEAN, "DATE_PARTITION")],
+        "HOUR_OF_DAY": [(ORDERS_CLEAN, "ORDER_TIMESTAMP")],
+        "ORDER_COUNT": [(ORDERS_CLEAN, "ORDER_ID")],
+        "TOTAL_REVENUE": [(ORDERS_CLEAN, "ORDER_AMOUNT")],
+        "UNIQUE_USERS": [(ORDERS_CLEAN, "USER_ID")],
+    },
+}
+
+
+def column_lineage(table: Table) -> dg.TableColumnLineage | None:
+    """`table`'s column lineage for the Dagster UI, where it is straightforward."""
+    deps = LINEAGE.get(table.name)
+    if not deps:
+        return None
+    return dg.TableColumnLineage(
+        deps_by_column={
+            column: [dg.TableColumnDep(asset_key=source.asset_key, column_name=name) for source, name in sources]
+            for column, sources in deps.items()
+        }
+    )

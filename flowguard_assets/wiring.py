@@ -16,7 +16,7 @@ from flowguard_assets.landing import LandingError
 from flowguard_assets.partitions import daily_partitions
 from flowguard_assets.resources.catalog import CatalogError
 from flowguard_assets.resources.warehouse import WarehouseError
-from flowguard_assets.tables import Table
+from flowguard_assets.tables import Table, column_lineage
 
 # Single-run backfill policies and partitioned checks are the documented way to run ranges in
 # one Spark job; Dagster still labels them beta or preview.
@@ -49,6 +49,7 @@ def table_asset(table: Table, *, deps: list[dg.AssetDep] | None = None, kinds: s
         metadata={
             "dagster/column_schema": table.table_schema,
             "dagster/table_name": table.qualified_name,
+            **({"dagster/column_lineage": lineage} if (lineage := column_lineage(table)) else {}),
         },
         **kwargs,
     )

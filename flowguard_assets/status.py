@@ -1,0 +1,91 @@
+"""`flowguard status`: each table's days, materialized, stale or failing a check, from the instance."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import dagster as dg
+
+from flowguard_assets.automation import stale_history_days
+from flowguard_assets.tables import DAILY_GMV_METRICS
+
+_MATERIALIZATION = dg.DagsterEventType.ASSET_MATERIALIZATION
+SYMBOLS = {"ok": "✓", "failing": "✗", "stale": "~", "missing": "·"}
+
+
+@dataclass(frozen=True)
+class PartitionStatus:
+    asset: str
+    day: date
+    state: str  # ok, failing, stale or missing
+
+
+def _failing_checks(
+    instance: dg.DagsterInstance, check_keys: Sequence[dg.AssetCheckKey]
+) -> set[tuple[str, str]]:
+    """(asset, partition) pairs whose latest evaluation of some check failed."""
+    failing = set()
+    for key in check_keys:
+        latest: dict[str, str] = {}  # partition -> status of its newest execution
+        for record in instance.event_log_storage.get_asset_check_execution_history(key, limit=1000):
+            if record.partition:
+                latest.setdefault(record.partition, record.status.value)
+        asset = key.asset_key.to_user_string()
+        failing |= {(asset, p) for p, status in latest.items() if status == "FAILED"}
+    return failing
+
+
+def partition_statuses(
+    instance: dg.DagsterInstance, defs: dg.Definitions, days: Sequence[date]
+) -> list[PartitionStatus]:
+    """The state of every asset and day: a failing check wins over stale, stale over ok."""
+    graph = defs.resolve_asset_graph()
+    ids = {
+        key: instance.get_latest_storage_id_by_partition(key, _MATERIALIZATION)
+        for key in graph.materializable_asset_keys
+    }
+    failing = _failing_checks(instance, list(graph.asset_check_keys))
+    history_stale, _ = stale_history_days(instance)
+    statuses = []
+    for key in sorted(ids, key=lambda k: ({"bronze": 0, "silver": 1, "gold": 2}[k.path[0]], k.path)):
+        name = key.to_user_string()
+        for day in days:
+            partition = day.isoformat()
+            own = ids[key].get(partition)
+            upstream_newer = any(
+                ids[parent].get(partition, 0) > (own or 0) for parent in graph.get(key).parent_keys
+            )
+            if own is None:
+                state = "missing"
+            elif (name, partition) in failing:
+                state = "failing"
+            elif upstream_newer or (key == DAILY_GMV_METRICS.asset_key and partition in history_stale):
+                state = "stale"
+            else:
+                state = "ok"
+            statuses.append(PartitionStatus(name, day, state))
+    return statuses
+
+
+def render(statuses: list[PartitionStatus], days: Sequence[date]) -> str:
+    """A grid of assets by day, and a legend."""
+    width = max(len(s.asset) for s in statuses)
+    header = " " * width + "  " + " ".join(day.strftime("%d") for day in days)
+    months = " " * width + "  " + f"{days[0]:%Y-%m-%d} .. {days[-1]:%Y-%m-%d}"
+    lines = [months, header]
+    for asset in dict.fromkeys(s.asset for s in statuses):
+        cells = [SYMBOLS[s.state].rjust(2) for s in statuses if s.asset == asset]
+        lines.append(f"{asset:<{width}}  " + " ".join(cells))
+    legend = "  ".join(f"{symbol} {state}" for state, symbol in SYMBOLS.items())
+    return "\n".join([*lines, "", legend])
+
+
+def recent_days(instance: dg.DagsterInstance, defs: dg.Definitions, count: int = 14) -> list[date]:
+    """The `count` days up to the latest materialized partition of any asset."""
+    latest = [
+        date.fromisoformat(p)
+        for key in defs.resolve_asset_graph().materializable_asset_keys
+        for p in instance.get_materialized_partitions(key)
+    ]
+    end = max(latest) if latest else date.today() - timedelta(days=1)
+    return [end - timedelta(days=n) for n in range(count - 1, -1, -1)]
