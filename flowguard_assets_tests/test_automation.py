@@ -62,13 +62,16 @@ def receiver():
 
 
 def test_schedule_tick_at_one_requests_the_previous_day():
+    from flowguard_assets import defs
+
+    schedule = defs.resolve_schedule_def(daily_schedule.name)
     with dg.instance_for_test() as instance:
         tick = datetime(2026, 2, 15, 1, 0, tzinfo=UTC)
         context = dg.build_schedule_context(instance=instance, scheduled_execution_time=tick)
-        (request,) = daily_schedule.evaluate_tick(context).run_requests
+        (request,) = schedule.evaluate_tick(context).run_requests
     assert request.partition_key == "2026-02-14"
-    assert daily_schedule.cron_schedule == "0 1 * * *"
-    assert daily_schedule.execution_timezone in (None, "UTC")
+    assert schedule.cron_schedule == "0 1 * * *"
+    assert schedule.execution_timezone in (None, "UTC")
 
 
 # --- landing sensor ---------------------------------------------------------------------------

@@ -97,3 +97,45 @@ def test_thirty_days_as_one_run_equal_one_run_per_day(env, tmp_path, monkeypatch
         ranged = read_table(Path(env["FLOWGUARD_WAREHOUSE_DIR"]), table)
         assert len({r["DATE"] for r in ranged}) == days
         assert without(ranged, *stamps) == without(read_table(daily, table), *stamps), table.name
+
+
+def test_flowguard_run_shows_progress_and_a_summary_then_status_shows_the_days(env):
+    generate_landing(Path(env["FLOWGUARD_LANDING_DIR"]), date(2026, 2, 14), 3, orders_per_day=300, clicks_per_day=1500)
+    ran = cli(env, "flowguard", "run", "--start", "2026-02-14", "--end", "2026-02-16")
+    assert ran.returncode == 0, ran.stdout[-2000:] + ran.stderr[-2000:]
+    out = ran.stdout
+    assert "FlowGuard: materializing 2026-02-14..2026-02-16 as one run" in out
+    assert "✓ bronze__orders_raw" in out and "✓ gold__daily_gmv_metrics" in out
+    summary = out[out.index("revenue") :].splitlines()
+    assert [line.split()[0] for line in summary[1:4]] == ["2026-02-14", "2026-02-15", "2026-02-16"]
+    assert all(line.split()[1] != "-" for line in summary[1:4])  # revenue of each day
+
+    status = cli(env, "flowguard", "status", "--start", "2026-02-13", "--end", "2026-02-16")
+    assert status.returncode == 0, status.stderr
+    rows = {line.split()[0]: line.split()[1:] for line in status.stdout.splitlines() if "/" in line}
+    assert set(rows) == set(ALL_KEYS.split(","))
+    assert all(cells == ["·", "✓", "✓", "✓"] for cells in rows.values())
+
+
+def test_flowguard_errors_are_one_line_with_a_non_zero_exit(env):
+    early = cli(env, "flowguard", "run", "--start", "2025-01-01")
+    assert (early.returncode, early.stderr) == (2, "flowguard: --start 2025-01-01 is before FLOWGUARD_START_DATE 2026-02-01\n")
+    bad = cli({**env, "FLOWGUARD_MIN_VALID_RATE": "lots"}, "flowguard", "status")
+    assert bad.returncode == 2
+    assert bad.stderr == "flowguard: FLOWGUARD_MIN_VALID_RATE must be a number between 0 and 1, got 'lots'\n"
+    for command in ("generate", "run", "demo", "status", "doctor", "load-catalog", "ddl"):
+        helped = cli(env, "flowguard", command, "--help")
+        assert helped.returncode == 0 and "usage: flowguard" in helped.stdout, command
+
+
+def test_doctor_says_ok_or_why_not(env):
+    generate_landing(Path(env["FLOWGUARD_LANDING_DIR"]), date(2026, 2, 14), 1, orders_per_day=50, clicks_per_day=200)
+    healthy = cli(env, "flowguard", "doctor")
+    assert healthy.returncode == 0, healthy.stdout
+    assert [line.split()[:2] for line in healthy.stdout.splitlines()] == [
+        ["OK", "java"], ["OK", "spark"], ["OK", "landing"], ["OK", "catalog"], ["OK", "warehouse"]
+    ]
+    broken = cli({**env, "POSTGRES_HOST": "127.0.0.1", "POSTGRES_PORT": "1", "POSTGRES_DB": "catalog"}, "flowguard", "doctor")
+    assert broken.returncode == 1
+    (catalog,) = [line for line in broken.stdout.splitlines() if " catalog " in line]
+    assert catalog.startswith("FAIL catalog") and "127.0.0.1:1" in catalog and "hint:" in catalog
