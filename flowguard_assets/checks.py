@@ -28,7 +28,7 @@ from flowguard_assets.tables import (
     USER_FUNNEL_METRICS,
     Table,
 )
-from flowguard_assets.transforms.silver import placed_orders
+from flowguard_assets.transforms.silver import VALIDATION_CODES, placed_orders
 
 _EXAMPLES = 5
 
@@ -69,29 +69,24 @@ def emit(context: dg.AssetCheckExecutionContext, verdicts: list[Verdict]) -> Ite
 # --- Silver gates ---------------------------------------------------------------------------
 
 
-def silver_quality(silver: DataFrame) -> dict[date, dict[str, Any]]:
-    """Per day: rows, valid and duplicate counts, examples, and the most frequent codes."""
-    day = F.col("DATE_PARTITION")
+def silver_quality(silver: DataFrame, codes: tuple[str, ...]) -> dict[date, dict[str, Any]]:
+    """Per day, in one pass: rows, valid and duplicate counts, examples, and a count per code."""
+    errors = F.split(F.col("VALIDATION_ERRORS"), ",")
     examples = lambda flag: F.slice(  # noqa: E731
         F.array_sort(F.collect_list(F.when(flag, F.col("INGESTION_ID")))), 1, _EXAMPLES
     )
-    totals = silver.groupBy(day).agg(
+    totals = silver.groupBy("DATE_PARTITION").agg(
         F.count(F.lit(1)).alias("rows"),
         F.count_if("IS_VALID").alias("valid"),
         F.count_if("IS_DUPLICATE").alias("duplicates"),
         examples(~F.col("IS_VALID")).alias("invalid_examples"),
         examples(F.col("IS_DUPLICATE")).alias("duplicate_examples"),
+        *[F.count_if(F.array_contains(errors, code)).alias(code) for code in codes],
     )
-    codes = (
-        silver.where(F.col("VALIDATION_ERRORS").isNotNull())
-        .select(day, F.explode(F.split("VALIDATION_ERRORS", ",")).alias("code"))
-        .groupBy(day, "code")
-        .count()
-    )
-    stats = {row["DATE_PARTITION"]: {**row.asDict(), "codes": {}} for row in totals.collect()}
-    for row in codes.collect():
-        stats[row["DATE_PARTITION"]]["codes"][row["code"]] = row["count"]
-    return stats
+    return {
+        row["DATE_PARTITION"]: {**row.asDict(), "codes": {c: row[c] for c in codes if row[c]}}
+        for row in totals.collect()
+    }
 
 
 def _top_codes(codes: dict[str, int]) -> dict[str, int]:
@@ -165,7 +160,8 @@ def silver_gates(table: Table) -> dg.AssetChecksDefinition:
         days = partition_days(context)
         columns = ["DATE_PARTITION", "IS_VALID", "IS_DUPLICATE", "VALIDATION_ERRORS", "INGESTION_ID"]
         silver = warehouse.read(spark.get_session(), table, days[0], days[-1], columns)
-        yield from emit(context, _silver_verdicts(table, silver_quality(silver), days))
+        stats = silver_quality(silver, VALIDATION_CODES[table.name])
+        yield from emit(context, _silver_verdicts(table, stats, days))
 
     return _gates
 

@@ -14,8 +14,8 @@ from flowguard_assets import __version__
 from flowguard_assets.config import ConfigError, load_settings
 from flowguard_assets.landing import LandingError
 from flowguard_assets.partitions import daily_partitions
-from flowguard_assets.resources.catalog import CatalogError
-from flowguard_assets.resources.warehouse import WarehouseError
+from flowguard_assets.resources.catalog import CatalogError, CatalogUnavailable
+from flowguard_assets.resources.warehouse import WarehouseError, WarehouseUnavailable
 from flowguard_assets.tables import Table, column_lineage
 
 # Single-run backfill policies and partitioned checks are the documented way to run ranges in
@@ -25,6 +25,11 @@ warnings.filterwarnings("ignore", category=dg.PreviewWarning)
 
 OWNER = "team:data-platform"
 _KNOWN_ERRORS = (LandingError, CatalogError, WarehouseError, ConfigError)
+_TRANSIENT_ERRORS = (CatalogUnavailable, WarehouseUnavailable)
+# A service that is down may be back in a few seconds; bad input or settings will not be.
+RETRY_POLICY = dg.RetryPolicy(
+    max_retries=2, delay=2, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS
+)
 # An error of ours raised inside a Spark Python worker reaches the driver as text.
 _WORKER_ERROR = re.compile(r"(?:LandingError|CatalogError|WarehouseError): (.+)")
 
@@ -46,6 +51,7 @@ def table_asset(table: Table, *, deps: list[dg.AssetDep] | None = None, kinds: s
         kinds={"spark", warehouse_kind(), *kinds},
         owners=[OWNER],
         code_version=__version__,
+        retry_policy=RETRY_POLICY,
         metadata={
             "dagster/column_schema": table.table_schema,
             "dagster/table_name": table.qualified_name,
@@ -72,13 +78,15 @@ def markdown_table(rows: list[Mapping[str, Any]], columns: list[str]) -> str:
 
 @contextmanager
 def clear_failures() -> Iterator[None]:
-    """Turn FlowGuard's own errors, also when raised in a Spark worker, into a one-line failure."""
+    """Turn FlowGuard's own errors, also when raised in a Spark worker, into a one-line failure;
+    only a service that is down is retried (RETRY_POLICY), and so is any unexpected error."""
     try:
         yield
     except _KNOWN_ERRORS as error:
-        raise dg.Failure(description=str(error)) from error
+        transient = isinstance(error, _TRANSIENT_ERRORS)
+        raise dg.Failure(description=str(error), allow_retries=transient) from error
     except Exception as error:
         match = _WORKER_ERROR.search(str(error))
         if match is None:
             raise
-        raise dg.Failure(description=match.group(1).strip()) from error
+        raise dg.Failure(description=match.group(1).strip(), allow_retries=False) from error

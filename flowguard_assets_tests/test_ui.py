@@ -186,7 +186,7 @@ def browser():
 
 
 @pytest.fixture
-def page(browser: Browser, ui):
+def page(ui, browser: Browser):
     ARTIFACTS.mkdir(exist_ok=True)
     context = browser.new_context(viewport={"width": 1600, "height": 1100}, base_url=ui["url"])
     # The "Join the Dagster community" pop-up shows on localhost until this key is set (it is
@@ -274,10 +274,11 @@ def test_gold_asset_plots_its_metadata(page: Page, ui):
         row = page.get_by_role("row").filter(has=page.get_by_text(key, exact=True))
         expect(row).to_contain_text(as_shown(latest[key]))
 
-    page.get_by_role("button", name="Plots", exact=True).click()
+    # Button names start with their icon's name ("asset_plot Plots").
+    page.get_by_role("button", name=re.compile(r"(^|\s)Plots$")).click()
     # x axis: materialization events (one per partition). The "Partitions" x axis plots only the
     # partition keys of the last 120 days before today, and 2026-02-14..15 may lie before that.
-    page.get_by_role("button", name="Events", exact=True).click()
+    page.get_by_role("button", name=re.compile(r"(^|\s)Events$")).click()
     for label in ("revenue", "orders", "unique_users", "new_users", "avg_order_value", "dagster/row_count"):
         plot = innermost(page, page.get_by_text(label, exact=True), page.locator("canvas"))
         expect(plot.locator("canvas")).to_have_count(1)
@@ -329,9 +330,10 @@ def test_a_day_materialized_from_the_ui_passes_the_silver_gates(page: Page, ui):
     # Only the last 90 days are offered until this banner's link is clicked; it is there only
     # when older partitions exist (always, unless the clock is within 90 days of February 2026).
     show_all = dialog.get_by_role("button", name="Show all partitions")
+    partitions = dialog.get_by_placeholder(re.compile(r"^ex: "))
+    expect(show_all.or_(partitions).first).to_be_visible()
     if show_all.is_visible():
         show_all.click()
-    partitions = dialog.get_by_placeholder(re.compile(r"^ex: "))
     partitions.fill(UI_DAY)
     partitions.press("Enter")
     expect(dialog).to_contain_text("1 partition")

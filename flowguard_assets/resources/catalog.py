@@ -51,6 +51,10 @@ class CatalogError(RuntimeError):
     """The configured catalog cannot be read; the message names the host or file."""
 
 
+class CatalogUnavailable(CatalogError):
+    """The catalog database cannot be reached; trying again later may work."""
+
+
 def _row(item: dict[str, Any]) -> tuple:
     price = item.get("price")
     return (
@@ -116,7 +120,7 @@ class FoodCatalogResource(dg.ConfigurableResource):
             )
         except psycopg2.Error as error:
             reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-            raise CatalogError(
+            raise CatalogUnavailable(
                 f"Food catalog unreachable: Postgres at {self.host}:{self.port}"
                 f" database {self.database!r}: {reason}"
             ) from None

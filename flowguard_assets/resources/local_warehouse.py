@@ -6,9 +6,11 @@ write leaves only its staging folder, which the next write of the table removes.
 """
 
 
+import errno
 import shutil
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
@@ -48,7 +50,7 @@ class LocalWarehouse(Warehouse):
         folders = {f"{table.partition_column}={day.isoformat()}" for day in partitions}
         lock, work = staging / f"{write_id}.lock", staging / write_id
         try:
-            with file_lock(lock):
+            with file_lock(lock), _naming_a_full_disk(table, table_dir):
                 data = work / "data"
                 df.select(table.column_names).write.partitionBy(table.partition_column).parquet(
                     str(data)
@@ -113,6 +115,20 @@ class LocalWarehouse(Warehouse):
             for p in table_dir.iterdir()
             if p.is_dir() and p.name.startswith(prefix)
         )
+
+
+@contextmanager
+def _naming_a_full_disk(table: Table, table_dir: Path) -> Iterator[None]:
+    """A full disk is a clear error naming the path, wherever it surfaces (Spark or Python)."""
+    try:
+        yield
+    except Exception as error:
+        if "No space left on device" in str(error) or getattr(error, "errno", None) == errno.ENOSPC:
+            raise WarehouseError(
+                f"No space left on device writing {table.qualified_name} under {table_dir};"
+                " the table is unchanged"
+            ) from None
+        raise
 
 
 def _check_only_expected(table: Table, data: Path, folders: set[str]) -> None:

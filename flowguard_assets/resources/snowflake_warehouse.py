@@ -11,18 +11,19 @@ import shutil
 import tempfile
 import uuid
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+import snowflake.connector
 from dagster_snowflake import SnowflakeResource
 from pydantic import Field
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
-from flowguard_assets.resources.warehouse import Warehouse, WarehouseError
+from flowguard_assets.resources.warehouse import Warehouse, WarehouseError, WarehouseUnavailable
 from flowguard_assets.tables import Table
 
 
@@ -113,9 +114,21 @@ class SnowflakeWarehouse(Warehouse):
     def _name(self, table: Table) -> str:
         return f"{quote(table.schema.upper())}.{quote(table.name)}"
 
+    @property
+    def endpoint(self) -> str:
+        """Where Snowflake is, without credentials."""
+        extra = self.snowflake.additional_snowflake_connection_args or {}
+        host = extra.get("host") or f"{self.snowflake.account}.snowflakecomputing.com"
+        return f"{host}:{extra['port']}" if "port" in extra else host
+
     @contextmanager
     def _cursor(self) -> Iterator:
-        with self.snowflake.get_connection() as connection:
+        with ExitStack() as stack:
+            try:
+                connection = stack.enter_context(self.snowflake.get_connection())
+            except (snowflake.connector.errors.Error, OSError) as error:
+                reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+                raise WarehouseUnavailable(f"Snowflake at {self.endpoint} unreachable: {reason}") from None
             cursor = connection.cursor()
             try:
                 yield cursor

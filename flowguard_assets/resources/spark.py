@@ -27,10 +27,25 @@ class SparkResource(dg.ConfigurableResource):
 
     master: str = Field(default="local[*]", description="Spark master URL (SPARK_MASTER)")
     remote: str | None = Field(default=None, description="Spark Connect URL (SPARK_REMOTE)")
-    shuffle_partitions: int = Field(default=8, description="spark.sql.shuffle.partitions")
+    shuffle_partitions: int = Field(
+        default=8,
+        description="spark.sql.shuffle.partitions; adaptive execution coalesces them to the data",
+    )
+    driver_memory: str = Field(
+        default="4g", description="driver heap (local mode runs the executors in the driver)"
+    )
     conf: dict[str, str] = Field(default_factory=dict, description="extra Spark settings")
 
     def get_session(self) -> SparkSession:
+        started = SparkSession.getActiveSession() is None
+        session = self._session()
+        if started:
+            dg.get_dagster_logger().info(
+                f"Spark session started: {session.version} on {self.remote or self.master}"
+            )
+        return session
+
+    def _session(self) -> SparkSession:
         if self.remote:
             return SparkSession.builder.remote(self.remote).getOrCreate()
         # Python workers run this interpreter (it has the package) unless PYSPARK_PYTHON says.
@@ -41,7 +56,11 @@ class SparkResource(dg.ConfigurableResource):
         return builder.getOrCreate()
 
     def _settings(self) -> dict[str, str]:
-        settings = {**_DEFAULT_CONF, "spark.sql.shuffle.partitions": str(self.shuffle_partitions)}
+        settings = {
+            **_DEFAULT_CONF,
+            "spark.sql.shuffle.partitions": str(self.shuffle_partitions),
+            "spark.driver.memory": os.environ.get("SPARK_DRIVER_MEMORY", self.driver_memory),
+        }
         if self.master.startswith("local"):
             # A local driver talks only to itself: bind to loopback, whatever the host name says.
             os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")

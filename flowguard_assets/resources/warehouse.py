@@ -15,6 +15,10 @@ class WarehouseError(RuntimeError):
     """A table cannot be read or written; the message names the table and the path or host."""
 
 
+class WarehouseUnavailable(WarehouseError):
+    """The warehouse cannot be reached; trying again later may work."""
+
+
 class Warehouse(dg.ConfigurableResource):
     """Where FlowGuard's tables live: the local Parquet warehouse or Snowflake."""
 

@@ -1,0 +1,192 @@
+"""FlowGuard end-to-end benchmark: the whole Bronze -> Gold chain with checks, through Dagster,
+against a bare-PySpark baseline running the same transformations without Dagster.
+
+    .venv/bin/python benchmarks/run_benchmark.py                       # the scenarios of issue 8
+    .venv/bin/python benchmarks/run_benchmark.py --scenario one-day --scale 0.1   # a quick look
+
+Each measured run is a fresh process, as a scheduled run is, so Spark start-up is counted. Prints
+per run: wall time, events per second, time per step, Spark session starts, and the peak memory of
+the Spark driver (JVM) and of the Python process; then the ratios the targets are about.
+"""
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+START = date(2026, 2, 1)
+# name -> (days, clicks per day, orders per day); an order has two lines on average.
+SCENARIOS = {
+    "one-day": (1, 1_000_000, 100_000),
+    "thirty-days": (30, 16_000, 2_000),
+    "same-size-day": (1, 16_000, 2_000),  # one of the thirty days, alone
+    "ten-million": (1, 8_400_000, 800_000),
+}
+
+
+def _peak_kib(pid: int) -> int:
+    """VmHWM (peak resident memory) of a live process, in KiB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    return 0
+
+
+def _jvm_children() -> list[int]:
+    """The java processes started by this process (the Spark driver)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().split()
+        except OSError:
+            continue
+        if int(fields[3]) == os.getpid() and "java" in fields[1]:
+            found.append(int(fields[0]))
+    return found
+
+
+def _days(count: int) -> tuple[date, date]:
+    return START, START + timedelta(days=count - 1)
+
+
+def run_dagster(landing: Path, warehouse: Path, days: int) -> dict:
+    """The chain with every check, one run through Dagster, in this (fresh) process."""
+    os.environ.update(FLOWGUARD_LANDING_DIR=str(landing), FLOWGUARD_WAREHOUSE_DIR=str(warehouse))
+    import dagster as dg
+
+    from flowguard_assets import defs
+    from flowguard_assets.runner import execute_range
+
+    instance = dg.DagsterInstance.ephemeral()
+    start, end = _days(days)
+    began = time.perf_counter()
+    result = execute_range(defs, start, end, None, instance)
+    wall = time.perf_counter() - began
+    jvm_peak = max((_peak_kib(pid) for pid in _jvm_children()), default=0)
+    steps = {
+        event.step_key: event.event_specific_data.duration_ms / 1000
+        for event in result.all_events
+        if event.event_type == dg.DagsterEventType.STEP_SUCCESS
+    }
+    starts = sum("Spark session started" in entry.user_message for entry in instance.all_logs(result.run_id))
+    return {"success": result.success, "wall": wall, "steps": steps, "spark_starts": starts, "jvm_peak_kib": jvm_peak}
+
+
+def run_baseline(landing: Path, warehouse: Path, days: int) -> dict:
+    """The same transformations as one plain PySpark script: no Dagster, no checks, no metadata,
+    Spark's own partition overwrite."""
+    from flowguard_assets.landing import landing_files, read_lines
+    from flowguard_assets.resources.catalog import FoodCatalogResource
+    from flowguard_assets.resources.spark import SparkResource
+    from flowguard_assets.tables import (
+        CLICKS_CLEAN, CLICKS_RAW, DAILY_BUYERS, DAILY_GMV_METRICS, FOOD_ITEM_PERFORMANCE,
+        HOURLY_ORDER_PATTERNS, ORDERS_CLEAN, ORDERS_RAW, USER_FUNNEL_METRICS, Table,
+    )  # fmt: skip
+    from flowguard_assets.transforms import gold
+    from flowguard_assets.transforms.bronze import to_bronze
+    from flowguard_assets.transforms.silver import BRONZE_COLUMNS, CLICK_RULES, ORDER_RULES, to_daily_buyers, to_silver
+
+    began = time.perf_counter()
+    spark = SparkResource().get_session()
+    spark.conf.set("spark.sql.sources.partitionOverwriteMode", "dynamic")
+    start, end = _days(days)
+    dates = [start + timedelta(days=n) for n in range(days)]
+
+    def write(table: Table, df) -> None:
+        path = warehouse / table.schema / table.name
+        df.select(table.column_names).write.mode("overwrite").partitionBy(table.partition_column).parquet(str(path))
+
+    def read(table: Table):
+        return spark.read.parquet(str(warehouse / table.schema / table.name))
+
+    catalog = FoodCatalogResource().load(spark)
+    for table, topic, rules in ((ORDERS_RAW, "raw.orders.v1", ORDER_RULES), (CLICKS_RAW, "raw.clicks.v1", CLICK_RULES)):
+        write(table, to_bronze(read_lines(spark, landing_files(landing, topic, dates)), table))
+        write(rules.table, to_silver(read(table).select(BRONZE_COLUMNS), catalog, rules, "baseline"))
+    orders, clicks = read(ORDERS_CLEAN), read(CLICKS_CLEAN)
+    write(DAILY_BUYERS, to_daily_buyers(orders, "baseline"))
+    day_frame = spark.createDataFrame([(d,) for d in dates], "DATE date")
+    buyers_before = read(DAILY_BUYERS).where("false")
+    tables = (
+        (DAILY_GMV_METRICS, gold.daily_gmv_metrics(day_frame, orders, buyers_before, "baseline")),
+        (FOOD_ITEM_PERFORMANCE, gold.food_item_performance(day_frame, orders, clicks, "baseline")),
+        (USER_FUNNEL_METRICS, gold.user_funnel_metrics(day_frame, orders, clicks, "baseline")),
+        (HOURLY_ORDER_PATTERNS, gold.hourly_order_patterns(day_frame, orders, "baseline")),
+    )
+    for table, df in tables:
+        write(table, df)
+    wall = time.perf_counter() - began
+    jvm_peak = max((_peak_kib(pid) for pid in _jvm_children()), default=0)
+    return {"success": True, "wall": wall, "steps": {}, "spark_starts": 1, "jvm_peak_kib": jvm_peak}
+
+
+def measure(mode: str, landing: Path, warehouse: Path, days: int) -> dict:
+    """Run `mode` in a fresh Python process and collect its figures."""
+    command = [sys.executable, __file__, "--child", mode, str(landing), str(warehouse), str(days)]
+    done = subprocess.run(command, capture_output=True, text=True, cwd=Path(__file__).parents[1])
+    if done.returncode != 0:
+        sys.exit(f"{mode} run failed:\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def report(name: str, mode: str, figures: dict, events: int) -> None:
+    print(
+        f"{name:<14} {mode:<9} wall {figures['wall']:7.1f} s   {events / figures['wall']:9,.0f} events/s"
+        f"   spark starts {figures['spark_starts']}   driver JVM peak {figures['jvm_peak_kib'] / 2**20:5.2f} GiB"
+        f"   python peak {figures['python_peak_kib'] / 2**20:5.2f} GiB"
+        + ("" if figures["success"] else "   RUN FAILED")
+    )
+    for step, seconds in sorted(figures["steps"].items(), key=lambda item: -item[1]):
+        print(f"{'':<26}{step:<42}{seconds:7.1f} s")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--scenario", action="append", choices=SCENARIOS, help="default: one-day, thirty-days, same-size-day")
+    parser.add_argument("--scale", type=float, default=1.0, help="multiply event counts (0.1 for a quick look)")
+    parser.add_argument("--no-baseline", action="store_true", help="skip the bare-Spark baseline")
+    parser.add_argument("--workdir", help="where data goes (default: a temporary folder)")
+    parser.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+
+    if args.child:
+        mode, landing, warehouse, days = args.child
+        figures = (run_dagster if mode == "dagster" else run_baseline)(Path(landing), Path(warehouse), int(days))
+        figures["python_peak_kib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        print(json.dumps(figures))
+        return
+
+    from flowguard_assets.generate import generate_landing
+
+    workdir = Path(args.workdir or tempfile.mkdtemp(prefix="flowguard-bench-"))
+    print(f"FlowGuard benchmark on {os.cpu_count()} cores, data in {workdir}\n")
+    walls = {}
+    for name in args.scenario or ["one-day", "thirty-days", "same-size-day"]:
+        days, clicks, orders = SCENARIOS[name]
+        landing = workdir / name / "landing"
+        summary = generate_landing(
+            landing, START, days, orders_per_day=int(orders * args.scale), clicks_per_day=int(clicks * args.scale), seed=1
+        )
+        events = summary.order_lines + summary.click_lines
+        print(f"{name}: {days} day(s), {events:,} landing lines ({summary.order_lines:,} order, {summary.click_lines:,} click)")
+        for mode in ["dagster"] + ([] if args.no_baseline else ["baseline"]):
+            figures = measure(mode, landing, workdir / name / f"warehouse-{mode}", days)
+            walls[(name, mode)] = figures["wall"]
+            report(name, mode, figures, events)
+        print()
+    if ("one-day", "baseline") in walls:
+        overhead = walls[("one-day", "dagster")] / walls[("one-day", "baseline")] - 1
+        print(f"Dagster overhead on one day: {overhead:+.1%} (target: at most +15%)")
+    if ("thirty-days", "dagster") in walls and ("same-size-day", "dagster") in walls:
+        ratio = walls[("thirty-days", "dagster")] / walls[("same-size-day", "dagster")]
+        print(f"30 days in one run / one day of the same size: {ratio:.2f}x (target: at most 8x)")
+
+
+if __name__ == "__main__":
+    main()
