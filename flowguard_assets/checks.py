@@ -11,6 +11,9 @@ from datetime import date
 from typing import Any
 
 import dagster as dg
+from dagster._core.definitions.asset_checks.asset_check_evaluation import (
+    AssetCheckEvaluationTargetMaterializationData,  # not exported; AssetCheckResult uses it too
+)
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
@@ -52,6 +55,7 @@ def emit(context: dg.AssetCheckExecutionContext, verdicts: list[Verdict]) -> Ite
     specs = {spec.key: spec for spec in context.check_specs}
     for verdict in verdicts:
         yield dg.AssetCheckEvaluation(
+            target_materialization_data=_target(context.instance, verdict),
             asset_key=verdict.check.asset_key,
             check_name=verdict.check.name,
             passed=verdict.passed,
@@ -64,6 +68,25 @@ def emit(context: dg.AssetCheckExecutionContext, verdicts: list[Verdict]) -> Ite
     assets_def = context.op_execution_context.assets_def
     for key in specs:
         yield dg.Output(None, output_name=assets_def.get_output_name_for_asset_check_key(key))
+
+
+def _target(
+    instance: dg.DagsterInstance, verdict: Verdict
+) -> AssetCheckEvaluationTargetMaterializationData | None:
+    """The materialization of the day a verdict is about, so the UI shows each day's status
+    (what `AssetCheckResult` looks up itself for a single partition)."""
+    records = instance.fetch_materializations(
+        dg.AssetRecordsFilter(
+            asset_key=verdict.check.asset_key, asset_partitions=[verdict.day.isoformat()]
+        ),
+        limit=1,
+    ).records
+    if not records:
+        return None
+    latest = records[0]
+    return AssetCheckEvaluationTargetMaterializationData(
+        storage_id=latest.storage_id, run_id=latest.run_id, timestamp=latest.timestamp
+    )
 
 
 # --- Silver gates ---------------------------------------------------------------------------
@@ -110,7 +133,7 @@ def _silver_verdicts(table: Table, stats: dict[date, dict[str, Any]], days: list
                     "rows": rows,
                     "valid": s["valid"],
                     "invalid": rows - s["valid"],
-                    "valid_rate": valid_rate,
+                    "valid_rate": round(valid_rate, 6),
                     "min_valid_rate": settings.min_valid_rate,
                     "top_validation_errors": _top_codes(s["codes"]),
                     "example_ingestion_ids": s.get("invalid_examples", []),
@@ -124,7 +147,7 @@ def _silver_verdicts(table: Table, stats: dict[date, dict[str, Any]], days: list
                 {
                     "rows": rows,
                     "duplicates": s["duplicates"],
-                    "duplicate_rate": duplicate_rate,
+                    "duplicate_rate": round(duplicate_rate, 6),
                     "max_duplicate_rate": settings.max_duplicate_rate,
                     "example_ingestion_ids": s.get("duplicate_examples", []),
                 },

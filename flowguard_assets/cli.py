@@ -3,7 +3,7 @@
 import argparse
 import sys
 from dataclasses import fields
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import dagster as dg
@@ -12,8 +12,13 @@ from flowguard_assets.config import ConfigError, load_settings
 from flowguard_assets.resources.catalog import CatalogError
 from flowguard_assets.generate import AnomalyRates, bundled_catalog, generate_landing, write_catalog
 
-DEMO_START = date(2026, 2, 1)
 DEMO_DAYS = 7
+
+
+def last_week() -> date:
+    """The first of the last DEMO_DAYS complete UTC days: the demo's data is recent, so the
+    UI's partition plots, the schedule and the freshness policies all have something to show."""
+    return datetime.now(UTC).date() - timedelta(days=DEMO_DAYS)
 
 
 class CliError(Exception):
@@ -174,10 +179,11 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     settings = load_settings()
-    end = DEMO_START + timedelta(days=DEMO_DAYS - 1)
-    summary = generate_landing(settings.landing_dir, DEMO_START, DEMO_DAYS)
+    start = last_week()
+    end = start + timedelta(days=DEMO_DAYS - 1)
+    summary = generate_landing(settings.landing_dir, start, DEMO_DAYS)
     print(f"Sample data: {summary.order_lines + summary.click_lines} lines in {summary.files} files")
-    ok = run_days(DEMO_START, end)
+    ok = run_days(start, end)
     print(f"\nTables: {settings.warehouse_dir} ({settings.warehouse} warehouse)")
     return 0 if ok else 1
 
@@ -187,7 +193,9 @@ def parser() -> argparse.ArgumentParser:
     commands = top.add_subparsers(dest="command", required=True)
 
     generate = commands.add_parser("generate", help="write a sample landing zone")
-    generate.add_argument("--start", type=_day, default=DEMO_START, help="first day (YYYY-MM-DD)")
+    generate.add_argument(
+        "--start", type=_day, default=last_week(), help="first day (default: a week ago)"
+    )
     generate.add_argument("--days", type=int, default=DEMO_DAYS, help="number of days")
     generate.add_argument("--landing", help="landing zone root (default FLOWGUARD_LANDING_DIR)")
     generate.add_argument("--orders", type=int, default=1000, help="orders per day")

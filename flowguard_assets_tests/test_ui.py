@@ -375,13 +375,6 @@ def test_a_day_materialized_from_the_ui_passes_the_silver_gates(page: Page, ui):
     page.screenshot(path=str(ARTIFACTS / "silver-checks.png"))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="flowguard_assets.checks.emit yields AssetCheckEvaluation without "
-    "target_materialization_data, so Dagster never counts a partition's evaluation as current: "
-    "the check's Partitions tab shows every day Missing and none Passed",
-)
 def test_silver_check_partitions_tab_counts_the_passed_days(page: Page):
     page.goto("/assets/silver/orders_clean?view=checks&checkDetail=valid_rate")
     expect(page.get_by_role("tab", name="Execution history")).to_be_visible(timeout=WAIT_MS)

@@ -5,6 +5,7 @@ import dagster as dg
 from pyspark.sql import functions as F
 
 from flowguard_assets import __version__
+from flowguard_assets.config import load_settings
 from flowguard_assets.partitions import partition_days
 from flowguard_assets.resources.catalog import FoodCatalogResource
 from flowguard_assets.resources.spark import SparkResource
@@ -52,8 +53,9 @@ def silver_asset(rules: Rules) -> dg.AssetsDefinition:
     table = rules.table
     bronze = BRONZE_OF[table.name]
     codes = VALIDATION_CODES[table.name]
-    # The food catalog is Postgres's `foods` table (a JSON stand-in only on a laptop).
-    @table_asset(table, deps=[bronze.asset_key], kinds={"postgres"})
+    kinds = {"postgres"} if load_settings().postgres_host else set()
+
+    @table_asset(table, deps=[bronze.asset_key], kinds=kinds)
     def _silver(
         context: dg.AssetExecutionContext,
         spark: SparkResource,
