@@ -19,10 +19,9 @@ import dagster as dg
 from flowguard_assets.bronze.assets import TOPICS
 from flowguard_assets.config import load_settings
 from flowguard_assets.landing import LandedFile
-from flowguard_assets.partitions import daily_partitions
+from flowguard_assets.partitions import RANGE_END_TAG, RANGE_START_TAG, daily_partitions
 from flowguard_assets.resources.alerts import Alert, AlertWebhookResource
 from flowguard_assets.resources.landing_zone import LandingZoneResource
-from flowguard_assets.runner import RANGE_END_TAG, RANGE_START_TAG
 from flowguard_assets.tables import (
     CLICKS_RAW,
     DAILY_GMV_METRICS,

@@ -15,7 +15,7 @@ import dagster as dg
 import pytest
 
 from flowguard_assets.generate import AnomalyRates, generate_landing
-from flowguard_assets.runner import RANGE_END_TAG, RANGE_START_TAG
+from flowguard_assets.partitions import RANGE_END_TAG, RANGE_START_TAG
 from flowguard_assets.tables import DAILY_GMV_METRICS, ORDERS_CLEAN
 from flowguard_assets_tests.harness import read_table
 from flowguard_assets_tests.test_automation import Receiver

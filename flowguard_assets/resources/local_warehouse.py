@@ -10,18 +10,20 @@ import errno
 import shutil
 import uuid
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from datetime import date
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-from pydantic import Field
+import dagster as dg
+from pydantic import Field, PrivateAttr
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.pandas.types import to_arrow_schema
 
 from flowguard_assets.resources.atomic_fs import file_lock, replace_dir, restore_parked
+from flowguard_assets.partitions import run_days
 from flowguard_assets.resources.warehouse import Warehouse, WarehouseError
 from flowguard_assets.tables import Table
 
@@ -29,9 +31,26 @@ _STAGING = "_staging"
 
 
 class LocalWarehouse(Warehouse):
-    """Parquet datasets under `root` (FLOWGUARD_WAREHOUSE_DIR), readable by any Parquet reader."""
+    """Parquet datasets under `root` (FLOWGUARD_WAREHOUSE_DIR), readable by any Parquet reader.
+
+    A run holds a lock on each of its days for as long as it runs: a second run of the same day
+    waits for the first (it would otherwise read files the first one is replacing); runs of
+    different days never wait for each other.
+    """
 
     root: str = Field(description="warehouse root folder (FLOWGUARD_WAREHOUSE_DIR)")
+    _day_locks: ExitStack = PrivateAttr(default_factory=ExitStack)
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        run = context.dagster_run
+        for day in run_days(run.tags) if run else []:
+            lock = Path(self.root) / "_locks" / f"{day.isoformat()}.lock"
+            if not self._day_locks.enter_context(file_lock(lock, blocking=False)):
+                context.log.info(f"Waiting for another run of {day} to finish")
+                self._day_locks.enter_context(file_lock(lock))
+
+    def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
+        self._day_locks.close()
 
     @property
     def kind(self) -> str:
