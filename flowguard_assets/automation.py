@@ -22,6 +22,7 @@ from flowguard_assets.landing import LandedFile
 from flowguard_assets.partitions import RANGE_END_TAG, RANGE_START_TAG, daily_partitions
 from flowguard_assets.resources.alerts import Alert, AlertWebhookResource
 from flowguard_assets.resources.landing_zone import LandingZoneResource
+from flowguard_assets.wiring import root_cause
 from flowguard_assets.tables import (
     CLICKS_RAW,
     DAILY_GMV_METRICS,
@@ -217,7 +218,7 @@ def alerts_for_run(instance: dg.DagsterInstance, run_id: str, ui_url: str) -> li
         ]
         unexplained = [e for e in failures if e.cls_name != "DagsterAssetCheckFailedError"]
         if unexplained or not failures:
-            message = unexplained[0].message.strip().splitlines()[0] if unexplained else "the run failed"
+            message = root_cause(unexplained[0]) if unexplained else "the run failed"
             alerts.append(
                 Alert(
                     title=f"FlowGuard run failed: {run.job_name}",

@@ -9,7 +9,6 @@ from pathlib import Path
 import dagster as dg
 
 from flowguard_assets.config import ConfigError, load_settings
-from flowguard_assets.resources.catalog import CatalogError
 from flowguard_assets.generate import AnomalyRates, bundled_catalog, generate_landing, write_catalog
 
 DEMO_DAYS = 7
@@ -131,13 +130,15 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_load_catalog(args: argparse.Namespace) -> None:
     from flowguard_assets.resources import build_resources
-    from flowguard_assets.resources.catalog import catalog_items
+    from flowguard_assets.resources.catalog import CatalogError, catalog_items
 
     catalog = build_resources(load_settings())["catalog"]
     if not catalog.host:
         raise CliError("POSTGRES_HOST is not set: there is no catalog database to load")
-    items = catalog_items(args.file)
-    count = catalog.install(items)
+    try:
+        count = catalog.install(catalog_items(args.file))
+    except CatalogError as error:
+        raise CliError(str(error)) from error
     print(f"Loaded {count} dishes into {catalog.source} (table foods)")
 
 
@@ -243,7 +244,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         return args.handler(args) or 0
-    except (CliError, ConfigError, CatalogError) as error:
+    except (CliError, ConfigError) as error:
         print(f"flowguard: {error}", file=sys.stderr)
         return 2
 

@@ -81,6 +81,11 @@ def _date(env: Mapping[str, str], name: str, default: str) -> date:
         raise ConfigError(f"{name} must be a date YYYY-MM-DD, got {raw!r}") from None
 
 
+def start_date(env: Mapping[str, str] | None = None) -> date:
+    """FLOWGUARD_START_DATE, the first daily partition: read alone, as the partitions are defined on import."""
+    return _date(os.environ if env is None else env, "FLOWGUARD_START_DATE", "2026-02-01")
+
+
 def _choice(env: Mapping[str, str], name: str, default: str, choices: tuple[str, ...]) -> str:
     value = (_text(env, name) or default).lower()
     if value not in choices:
@@ -120,7 +125,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         snowflake=_snowflake(env),
         spark_master=_text(env, "SPARK_MASTER") or "local[*]",
         spark_remote=_text(env, "SPARK_REMOTE"),
-        start_date=_date(env, "FLOWGUARD_START_DATE", "2026-02-01"),
+        start_date=start_date(env),
         min_valid_rate=_rate(env, "FLOWGUARD_MIN_VALID_RATE", 0.95),
         max_duplicate_rate=_rate(env, "FLOWGUARD_MAX_DUPLICATE_RATE", 0.05),
         sensor_interval_seconds=_seconds(env, "FLOWGUARD_SENSOR_INTERVAL_SECONDS", 30),

@@ -5,11 +5,9 @@ from datetime import date, timedelta
 
 import dagster as dg
 
-from flowguard_assets.config import load_settings
+from flowguard_assets.config import start_date
 
-daily_partitions = dg.DailyPartitionsDefinition(
-    start_date=load_settings().start_date.isoformat(), timezone="UTC"
-)
+daily_partitions = dg.DailyPartitionsDefinition(start_date=start_date().isoformat(), timezone="UTC")
 
 
 def partition_days(context: dg.AssetExecutionContext | dg.AssetCheckExecutionContext) -> list[date]:

@@ -12,9 +12,11 @@ from typing import Any
 import dagster as dg
 
 from flowguard_assets.partitions import RANGE_END_TAG, RANGE_START_TAG
+from flowguard_assets.wiring import root_cause
 _PROGRESS_EVENTS = {
     dg.DagsterEventType.STEP_START,
     dg.DagsterEventType.STEP_SUCCESS,
+    dg.DagsterEventType.STEP_UP_FOR_RETRY,
     dg.DagsterEventType.STEP_FAILURE,
     dg.DagsterEventType.ASSET_CHECK_EVALUATION,
 }
@@ -55,7 +57,11 @@ def describe(event: dg.EventLogEntry) -> str | None:
     if dagster_event.event_type == dg.DagsterEventType.STEP_SUCCESS:
         seconds = dagster_event.event_specific_data.duration_ms / 1000
         return f"✓ {step} ({seconds:.1f}s)"
-    return f"✗ {step}: {dagster_event.event_specific_data.error.message.strip().splitlines()[0]}"
+    reason = root_cause(dagster_event.event_specific_data.error)
+    if dagster_event.event_type == dg.DagsterEventType.STEP_UP_FOR_RETRY:
+        return f"↻ {step}: retrying after: {reason}"
+    return f"✗ {step}: {reason}"
+
 
 
 def execute_range(

@@ -9,6 +9,7 @@ from datetime import date
 from typing import Any
 
 import dagster as dg
+from dagster_shared.error import SerializableErrorInfo
 
 from flowguard_assets import __version__
 from flowguard_assets.config import ConfigError, load_settings
@@ -90,3 +91,11 @@ def clear_failures() -> Iterator[None]:
         if match is None:
             raise
         raise dg.Failure(description=match.group(1).strip(), allow_retries=False) from error
+
+
+def root_cause(error: SerializableErrorInfo) -> str:
+    """The first line of the innermost error of a failed step (retries wrap the one that matters)."""
+    while error.cause is not None:
+        error = error.cause
+    line = error.message.strip().splitlines()[0] if error.message.strip() else error.cls_name
+    return line.removeprefix("dagster._core.definitions.events.Failure: ")

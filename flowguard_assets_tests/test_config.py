@@ -29,6 +29,9 @@ def test_values_from_the_environment_override_the_defaults(tmp_path):
             "FLOWGUARD_LANDING_DIR": "in/landing",
             "FLOWGUARD_WAREHOUSE_DIR": str(tmp_path / "wh"),
             "FLOWGUARD_WAREHOUSE": "snowflake",
+            "SNOWFLAKE_ACCOUNT": "acme-prod",
+            "SNOWFLAKE_USER": "flowguard",
+            "SNOWFLAKE_DATABASE": "ANALYTICS",
             "FLOWGUARD_START_DATE": "2026-03-15",
             "FLOWGUARD_MIN_VALID_RATE": "0.9",
             "FLOWGUARD_MAX_DUPLICATE_RATE": "0",
@@ -45,6 +48,12 @@ def test_values_from_the_environment_override_the_defaults(tmp_path):
     assert (settings.min_valid_rate, settings.max_duplicate_rate) == (0.9, 0.0)
     assert settings.spark_master == "spark://spark-master:7077"
     assert (settings.postgres_host, settings.postgres_port) == ("db.internal", 6543)
+    assert settings.snowflake == {"account": "acme-prod", "user": "flowguard", "database": "ANALYTICS"}
+
+
+def test_the_snowflake_warehouse_needs_its_account():
+    with pytest.raises(ConfigError, match="SNOWFLAKE_ACCOUNT must be set when FLOWGUARD_WAREHOUSE=snowflake"):
+        load_settings({"FLOWGUARD_WAREHOUSE": "snowflake", "SNOWFLAKE_USER": "u", "SNOWFLAKE_DATABASE": "D"})
 
 
 def test_empty_values_mean_the_default():

@@ -42,7 +42,7 @@ class LocalWarehouse(Warehouse):
     _day_locks: ExitStack = PrivateAttr(default_factory=ExitStack)
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
-        run = context.dagster_run
+        run = context.run
         for day in run_days(run.tags) if run else []:
             lock = Path(self.root) / "_locks" / f"{day.isoformat()}.lock"
             if not self._day_locks.enter_context(file_lock(lock, blocking=False)):
