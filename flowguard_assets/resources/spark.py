@@ -3,6 +3,9 @@
 
 import os
 import sys
+import tempfile
+import zipfile
+from pathlib import Path
 
 import dagster as dg
 from pydantic import Field
@@ -43,7 +46,23 @@ class SparkResource(dg.ConfigurableResource):
             dg.get_dagster_logger().info(
                 f"Spark session started: {session.version} on {self.remote or self.master}"
             )
+            if self.remote or not self.master.startswith("local"):
+                self._ship_package(session)
         return session
+
+    def _ship_package(self, session: SparkSession) -> None:
+        """Send this package's code to the executors, which import it to parse landing lines:
+        a cluster runs the driver's version of FlowGuard without installing it on every node."""
+        package = Path(__file__).resolve().parents[1]
+        archive = Path(tempfile.mkdtemp(prefix="flowguard-")) / f"{package.name}.zip"
+        with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as bundle:
+            for path in sorted(package.rglob("*")):
+                if path.is_file() and "__pycache__" not in path.parts:
+                    bundle.write(path, path.relative_to(package.parent))
+        if self.remote:
+            session.addArtifacts(str(archive), pyfile=True)
+        else:
+            session.sparkContext.addPyFile(str(archive))
 
     def _session(self) -> SparkSession:
         if self.remote:
