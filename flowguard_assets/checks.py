@@ -52,7 +52,7 @@ def emit(context: dg.AssetCheckExecutionContext, verdicts: list[Verdict]) -> Ite
     `AssetCheckResult` can only be yielded once per check in a step, so for a range of days the
     per-day evaluations are yielded directly; blocking ERROR failures still stop downstream steps.
     """
-    specs = {spec.key: spec for spec in context.check_specs}
+    specs = {spec.key: spec for spec in context.check_specs if spec.key in context.selected_asset_check_keys}
     for verdict in verdicts:
         yield dg.AssetCheckEvaluation(
             target_materialization_data=_target(context.instance, verdict),
@@ -262,40 +262,46 @@ def _gold_verdicts(
     return verdicts
 
 
-def gold_checks(table: Table) -> dg.AssetChecksDefinition:
-    @dg.multi_asset_check(
-        name=f"{table.name.lower()}_reconciliation",
-        specs=[
-            dg.AssetCheckSpec(
-                "reconciles_with_silver",
-                asset=table.asset_key,
-                partitions_def=daily_partitions,
-                additional_deps=[ORDERS_CLEAN.asset_key],
-                description="The day's revenue and order count agree with the good Silver rows.",
-            ),
-            dg.AssetCheckSpec(
-                "keys_unique_and_counts_non_negative",
-                asset=table.asset_key,
-                partitions_def=daily_partitions,
-                description="One row per key and day; no count is negative.",
-            ),
-        ],
-    )
-    def _reconciliation(
-        context: dg.AssetCheckExecutionContext, spark: SparkResource, warehouse: Warehouse
-    ) -> Iterator[Any]:
-        days = partition_days(context)
-        session = spark.get_session()
-        gold = warehouse.read(session, table, days[0], days[-1])
-        orders = warehouse.read(session, ORDERS_CLEAN, days[0], days[-1])
-        verdicts = _gold_verdicts(table, _gold_figures(table, gold), silver_reference(orders), days)
-        yield from emit(context, verdicts)
+_RECONCILED = (DAILY_GMV_METRICS, FOOD_ITEM_PERFORMANCE, USER_FUNNEL_METRICS, HOURLY_ORDER_PATTERNS)
 
-    return _reconciliation
+
+def _gold_specs(table: Table) -> list[dg.AssetCheckSpec]:
+    return [
+        dg.AssetCheckSpec(
+            "reconciles_with_silver",
+            asset=table.asset_key,
+            partitions_def=daily_partitions,
+            additional_deps=[ORDERS_CLEAN.asset_key],
+            description="The day's revenue and order count agree with the good Silver rows.",
+        ),
+        dg.AssetCheckSpec(
+            "keys_unique_and_counts_non_negative",
+            asset=table.asset_key,
+            partitions_def=daily_partitions,
+            description="One row per key and day; no count is negative.",
+        ),
+    ]
+
+
+@dg.multi_asset_check(
+    name="gold_reconciliation",
+    specs=[spec for table in _RECONCILED for spec in _gold_specs(table)],
+    can_subset=True,
+)
+def gold_reconciliation(
+    context: dg.AssetCheckExecutionContext, spark: SparkResource, warehouse: Warehouse
+) -> Iterator[Any]:
+    """The selected Gold tables against one pass over the good Silver rows of the run's days."""
+    days = partition_days(context)
+    session = spark.get_session()
+    silver = silver_reference(warehouse.read(session, ORDERS_CLEAN, days[0], days[-1]))
+    selected = {key.asset_key for key in context.selected_asset_check_keys}
+    verdicts = []
+    for table in _RECONCILED:
+        if table.asset_key in selected:
+            gold = _gold_figures(table, warehouse.read(session, table, days[0], days[-1]))
+            verdicts += _gold_verdicts(table, gold, silver, days)
+    yield from emit(context, verdicts)
 
 
 silver_checks = [silver_gates(ORDERS_CLEAN), silver_gates(CLICKS_CLEAN)]
-reconciliation_checks = [
-    gold_checks(t)
-    for t in (DAILY_GMV_METRICS, FOOD_ITEM_PERFORMANCE, USER_FUNNEL_METRICS, HOURLY_ORDER_PATTERNS)
-]

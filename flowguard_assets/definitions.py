@@ -11,7 +11,7 @@ from flowguard_assets.automation import (
     new_users_refresh_sensor,
 )
 from flowguard_assets.bronze.assets import clicks_raw, orders_raw
-from flowguard_assets.checks import reconciliation_checks, silver_checks
+from flowguard_assets.checks import gold_reconciliation, silver_checks
 from flowguard_assets.config import load_settings
 from flowguard_assets.gold.assets import (
     daily_gmv_metrics,
@@ -33,7 +33,7 @@ defs = dg.Definitions(
         user_funnel_metrics,
         hourly_order_patterns,
     ],
-    asset_checks=[*silver_checks, *reconciliation_checks],
+    asset_checks=[*silver_checks, gold_reconciliation],
     jobs=[daily_job, gmv_refresh_job],
     schedules=[daily_schedule],
     sensors=[landing_sensor, new_users_refresh_sensor, alert_sensor],

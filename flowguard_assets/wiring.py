@@ -94,8 +94,11 @@ def clear_failures() -> Iterator[None]:
 
 
 def root_cause(error: SerializableErrorInfo) -> str:
-    """The first line of the innermost error of a failed step (retries wrap the one that matters)."""
-    while error.cause is not None:
-        error = error.cause
-    line = error.message.strip().splitlines()[0] if error.message.strip() else error.cls_name
+    """The line that explains a failed step: our `Failure` (it names the file, host or variable)
+    wherever retries or Spark wrapped it, else the innermost error."""
+    chain = [error]
+    while chain[-1].cause is not None:
+        chain.append(chain[-1].cause)
+    cause = next((e for e in chain if e.cls_name == "Failure"), chain[-1])
+    line = cause.message.strip().splitlines()[0] if cause.message.strip() else cause.cls_name
     return line.removeprefix("dagster._core.definitions.events.Failure: ")
