@@ -24,6 +24,14 @@ class CliError(Exception):
     """A user-facing error: printed as one line, exit code 2."""
 
 
+def local_landing() -> Path:
+    """FLOWGUARD_LANDING_DIR as a folder sample data can be written to."""
+    location = load_settings().landing_dir
+    if "://" in location:
+        raise CliError(f"sample data is written to a local folder, and FLOWGUARD_LANDING_DIR is {location}")
+    return Path(location)
+
+
 def _day(text: str) -> date:
     try:
         return date.fromisoformat(text)
@@ -43,7 +51,7 @@ def _rate(text: str) -> tuple[str, float]:
 
 
 def cmd_generate(args: argparse.Namespace) -> None:
-    landing = Path(args.landing) if args.landing else load_settings().landing_dir
+    landing = Path(args.landing) if args.landing else local_landing()
     rates = AnomalyRates(**dict(args.rate or []))
     summary = generate_landing(
         landing,
@@ -182,7 +190,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     settings = load_settings()
     start = last_week()
     end = start + timedelta(days=DEMO_DAYS - 1)
-    summary = generate_landing(settings.landing_dir, start, DEMO_DAYS)
+    summary = generate_landing(local_landing(), start, DEMO_DAYS)
     print(f"Sample data: {summary.order_lines + summary.click_lines} lines in {summary.files} files")
     ok = run_days(start, end)
     print(f"\nTables: {settings.warehouse_dir} ({settings.warehouse} warehouse)")

@@ -18,7 +18,7 @@ class ConfigError(ValueError):
 
 @dataclass(frozen=True)
 class Settings:
-    landing_dir: Path
+    landing_dir: str  # an absolute local path, or an object-store URI (s3://, gs://, abfs://)
     warehouse: str
     warehouse_dir: Path
     catalog_file: Path | None
@@ -81,6 +81,10 @@ def _date(env: Mapping[str, str], name: str, default: str) -> date:
         raise ConfigError(f"{name} must be a date YYYY-MM-DD, got {raw!r}") from None
 
 
+def _location(text: str) -> str:
+    return text.rstrip("/") if "://" in text else str(Path(text).absolute())
+
+
 def start_date(env: Mapping[str, str] | None = None) -> date:
     """FLOWGUARD_START_DATE, the first daily partition: read alone, as the partitions are defined on import."""
     return _date(os.environ if env is None else env, "FLOWGUARD_START_DATE", "2026-02-01")
@@ -114,7 +118,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     env = os.environ if env is None else env
     catalog_file = _text(env, "FLOWGUARD_CATALOG_FILE")
     return Settings(
-        landing_dir=Path(_text(env, "FLOWGUARD_LANDING_DIR") or "data/landing").absolute(),
+        landing_dir=_location(_text(env, "FLOWGUARD_LANDING_DIR") or "data/landing"),
         warehouse=_choice(env, "FLOWGUARD_WAREHOUSE", "local", ("local", "snowflake")),
         warehouse_dir=Path(_text(env, "FLOWGUARD_WAREHOUSE_DIR") or "data/warehouse").absolute(),
         catalog_file=Path(catalog_file).absolute() if catalog_file else None,

@@ -6,8 +6,10 @@ import subprocess
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
+from pyarrow.fs import FileType
+
 from flowguard_assets.config import Settings
-from flowguard_assets.landing import scan
+from flowguard_assets.landing import filesystem, scan
 
 
 @dataclass(frozen=True)
@@ -42,7 +44,8 @@ def _spark(settings: Settings) -> Finding:
 
 def _landing(settings: Settings) -> Finding:
     root = settings.landing_dir
-    if not root.is_dir():
+    fs, path = filesystem(root)
+    if fs.get_file_info(path).type != FileType.Directory:
         return Finding("landing", False, f"{root} does not exist", "run `flowguard generate` or set FLOWGUARD_LANDING_DIR")
     days = scan(root, ["raw.orders.v1", "raw.clicks.v1"])
     if not days:

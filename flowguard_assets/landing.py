@@ -1,14 +1,22 @@
-"""The landing zone a Kafka sink writes (SPEC §1): finding its files and reading their lines."""
+"""The landing zone a Kafka sink writes (SPEC §1): finding its files and reading their lines.
+
+The zone is a local folder or an object-store URI (`s3://` or `s3a://`, `gs://`, `abfs://`, with
+pyarrow's query options such as `?endpoint_override=minio:9000&scheme=http`; credentials come
+from the store's usual environment variables), read through pyarrow's file systems, on the
+driver and in Spark's Python workers alike.
+"""
 
 
 import gzip
+import io
+import os
 import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.fs as pafs
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import types as T
 
@@ -31,30 +39,52 @@ _ARROW_SCHEMA = pa.schema(
 _BATCH_LINES = 20_000
 _BATCH_BYTES = 64 << 20
 _SUFFIXES = (".jsonl", ".jsonl.gz")
+_SCHEMES = {"s3a": "s3"}  # Spark's spelling of the same store
 
 
 class LandingError(RuntimeError):
     """A landing folder is missing or a landing file cannot be read; names the folder or file."""
 
 
+Location = str | os.PathLike[str]
+
+
+def filesystem(location: Location) -> tuple[pafs.FileSystem, str]:
+    """The file system holding `location` (a local path or an object-store URI), and its path there."""
+    text = os.fspath(location)
+    if "://" not in text:
+        return pafs.LocalFileSystem(), text
+    scheme, rest = text.split("://", 1)
+    return pafs.FileSystem.from_uri(f"{_SCHEMES.get(scheme, scheme)}://{rest}")
+
+
+def child(location: Location, relative: str) -> str:
+    """`relative` under `location`, keeping a URI's query options at the end."""
+    base, separator, query = os.fspath(location).partition("?")
+    return f"{base.rstrip('/')}/{relative}{separator}{query}"
+
+
+def file_name(location: str) -> str:
+    return location.partition("?")[0].rsplit("/", 1)[-1]
+
+
 @dataclass(frozen=True)
 class LandingFile:
     partition_date: date
-    path: str
+    path: str  # a local path or a URI, as the zone's root is
 
     @property
     def name(self) -> str:
-        return Path(self.path).name
+        return file_name(self.path)
 
 
-def partition_folder(landing_dir: Path, topic: str, day: date) -> Path:
-    return landing_dir / topic / f"dt={day.isoformat()}"
-
-
-def is_landed_file(path: Path) -> bool:
+def is_landed_file(info: pafs.FileInfo) -> bool:
     """A finished landing file: `.jsonl` or `.jsonl.gz`, not in progress (`_` or `.` prefix)."""
+    name = info.base_name
     return (
-        path.name.endswith(_SUFFIXES) and not path.name.startswith(("_", ".")) and path.is_file()
+        info.type == pafs.FileType.File
+        and name.endswith(_SUFFIXES)
+        and not name.startswith(("_", "."))
     )
 
 
@@ -66,33 +96,45 @@ class LandedFile:
     mtime_ns: int
 
 
-def scan(landing_dir: Path, topics: Sequence[str]) -> dict[date, list[LandedFile]]:
+def _day_folders(fs: pafs.FileSystem, topic_path: str) -> Iterator[tuple[date, pafs.FileInfo]]:
+    selector = pafs.FileSelector(topic_path, allow_not_found=True)
+    for folder in sorted(fs.get_file_info(selector), key=lambda info: info.path):
+        if folder.type != pafs.FileType.Directory or not folder.base_name.startswith("dt="):
+            continue
+        try:
+            yield date.fromisoformat(folder.base_name.removeprefix("dt=")), folder
+        except ValueError:
+            continue
+
+
+def scan(root: Location, topics: Sequence[str]) -> dict[date, list[LandedFile]]:
     """Every finished file of `topics`, by the day of its `dt=` folder."""
+    fs, base = filesystem(root)
     by_day: dict[date, list[LandedFile]] = {}
     for topic in topics:
-        for folder in sorted((landing_dir / topic).glob("dt=*")):
-            try:
-                day = date.fromisoformat(folder.name.removeprefix("dt="))
-            except ValueError:
-                continue
-            for path in folder.iterdir():
-                if is_landed_file(path):
-                    stat = path.stat()
-                    landed = LandedFile(topic, path.name, stat.st_size, stat.st_mtime_ns)
+        for day, folder in _day_folders(fs, f"{base}/{topic}"):
+            for info in fs.get_file_info(pafs.FileSelector(folder.path)):
+                if is_landed_file(info):
+                    landed = LandedFile(topic, info.base_name, info.size, info.mtime_ns or 0)
                     by_day.setdefault(day, []).append(landed)
     return by_day
 
 
-def landing_files(landing_dir: Path, topic: str, days: Sequence[date]) -> list[LandingFile]:
+def landing_files(root: Location, topic: str, days: Sequence[date]) -> list[LandingFile]:
     """The finished files of `topic` for `days`; a missing day folder is an error."""
+    fs, base = filesystem(root)
     files = []
     for day in days:
-        folder = partition_folder(landing_dir, topic, day)
-        if not folder.is_dir():
-            raise LandingError(f"Landing folder {folder} does not exist: no {topic} data for {day}")
-        files += [
-            LandingFile(day, str(path)) for path in sorted(folder.iterdir()) if is_landed_file(path)
-        ]
+        folder = f"{topic}/dt={day.isoformat()}"
+        if fs.get_file_info(f"{base}/{folder}").type != pafs.FileType.Directory:
+            shown = child(root, folder).partition("?")[0]
+            raise LandingError(f"Landing folder {shown} does not exist: no {topic} data for {day}")
+        names = sorted(
+            info.base_name
+            for info in fs.get_file_info(pafs.FileSelector(f"{base}/{folder}"))
+            if is_landed_file(info)
+        )
+        files += [LandingFile(day, child(root, f"{folder}/{name}")) for name in names]
     return files
 
 
@@ -114,12 +156,14 @@ def _read_files(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
 
 def _read_file(day: date, path: str) -> Iterator[pa.RecordBatch]:
     """The non-empty lines of one file, decoded as UTF-8 (a bad byte becomes U+FFFD)."""
-    name = Path(path).name
+    name = file_name(path)
     numbers: list[int] = []
     texts: list[str] = []
     size = 0
     try:
-        with gzip.open(path, "rb") if path.endswith(".gz") else open(path, "rb") as handle:
+        fs, inner = filesystem(path)
+        with fs.open_input_stream(inner, compression=None) as stream:
+            handle = gzip.GzipFile(fileobj=stream) if name.endswith(".gz") else io.BufferedReader(stream)
             for number, raw in enumerate(handle, start=1):
                 if not raw.strip():
                     continue
@@ -131,7 +175,7 @@ def _read_file(day: date, path: str) -> Iterator[pa.RecordBatch]:
                     yield _batch(day, name, numbers, texts)
                     numbers, texts, size = [], [], 0
     except (OSError, EOFError, zlib.error) as error:
-        raise LandingError(f"Cannot read landing file {path}: {error}") from None
+        raise LandingError(f"Cannot read landing file {path.partition('?')[0]}: {error}") from None
     if texts:
         yield _batch(day, name, numbers, texts)
 

@@ -59,7 +59,7 @@ def build_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
     )
     return {
         "spark": SparkResource(master=settings.spark_master, remote=settings.spark_remote),
-        "landing": LandingZoneResource(path=str(settings.landing_dir)),
+        "landing": LandingZoneResource(path=settings.landing_dir),
         "catalog": catalog,
         "warehouse": build_warehouse(settings),
         "alerts": AlertWebhookResource(url=secret("FLOWGUARD_ALERT_WEBHOOK_URL")),

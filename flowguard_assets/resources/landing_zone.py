@@ -13,15 +13,15 @@ from flowguard_assets.landing import LandedFile, LandingFile, landing_files, rea
 
 
 class LandingZoneResource(dg.ConfigurableResource):
-    """The folder a Kafka sink writes into (FLOWGUARD_LANDING_DIR)."""
+    """Where a Kafka sink writes (FLOWGUARD_LANDING_DIR): a folder or an object-store URI."""
 
-    path: str = Field(description="landing zone root (FLOWGUARD_LANDING_DIR)")
+    path: str = Field(description="landing zone root, a path or s3://, gs://, abfs:// URI (FLOWGUARD_LANDING_DIR)")
 
     def files(self, topic: str, days: Sequence[date]) -> list[LandingFile]:
-        return landing_files(Path(self.path), topic, days)
+        return landing_files(self.path, topic, days)
 
     def read(self, spark: SparkSession, files: Sequence[LandingFile]) -> DataFrame:
         return read_lines(spark, files)
 
     def scan(self, topics: Sequence[str]) -> dict[date, list[LandedFile]]:
-        return scan(Path(self.path), topics)
+        return scan(self.path, topics)

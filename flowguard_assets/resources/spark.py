@@ -65,12 +65,16 @@ class SparkResource(dg.ConfigurableResource):
             session.sparkContext.addPyFile(str(archive))
 
     def _session(self) -> SparkSession:
+        settings = self._settings()
         if self.remote:
-            return SparkSession.builder.remote(self.remote).getOrCreate()
-        # Python workers run this interpreter (it has the package) unless PYSPARK_PYTHON says.
-        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-        builder = SparkSession.builder.master(self.master).appName("flowguard")
-        for key, value in self._settings().items():
+            # A Connect session runs on the server's driver: only session settings (UTC, ...) apply.
+            builder = SparkSession.builder.remote(self.remote)
+            settings = {key: value for key, value in settings.items() if key.startswith("spark.sql.")}
+        else:
+            # Python workers run this interpreter (it has the package) unless PYSPARK_PYTHON says.
+            os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+            builder = SparkSession.builder.master(self.master).appName("flowguard")
+        for key, value in settings.items():
             builder = builder.config(key, value)
         return builder.getOrCreate()
 
