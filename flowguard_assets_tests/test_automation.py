@@ -17,6 +17,7 @@ from flowguard_assets.automation import (
 )
 from flowguard_assets.generate import AnomalyRates, generate_landing
 from flowguard_assets.resources.alerts import AlertWebhookResource
+from flowguard_assets.resources.catalog import FoodCatalogResource
 from flowguard_assets.resources.landing_zone import LandingZoneResource
 from flowguard_assets.partitions import RANGE_END_TAG, RANGE_START_TAG
 from flowguard_assets.runner import execute_range
@@ -238,6 +239,21 @@ def test_alert_sensor_reports_a_run_failure_that_is_not_a_check(tmp_path, receiv
     assert "FlowGuard run failed" in post["text"]
     assert "partition 2026-02-14" in post["text"]
     assert f"{tmp_path}/nowhere/raw.orders.v1/dt=2026-02-14" in post["text"]
+
+
+def test_an_unreachable_catalog_is_retried_then_alerted_by_host(tmp_path, receiver):
+    landing = tmp_path / "landing"
+    generate_landing(landing, D14, 1, orders_per_day=40, clicks_per_day=100)
+    down = FoodCatalogResource(host="127.0.0.1", port=1, database="catalog", user="flowguard")
+    defs = make_defs(landing, tmp_path / "warehouse", catalog=down)
+    with dg.instance_for_test() as instance:
+        result = execute_range(defs, D14, D14, [ORDERS_RAW.asset_key, CLICKS_RAW.asset_key, ORDERS_CLEAN.asset_key], instance)
+        assert not result.success
+        retries = [e for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_UP_FOR_RETRY]
+        assert [e.step_key for e in retries] == ["silver__orders_clean"] * 2
+        evaluate_alerts(instance, receiver.url)
+    (post,) = receiver.posts
+    assert "Food catalog unreachable: Postgres at 127.0.0.1:1 database 'catalog'" in post["text"]
 
 
 def test_alert_sensor_reports_late_gold_once(receiver):
