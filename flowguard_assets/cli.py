@@ -1,6 +1,7 @@
 """The `flowguard` command: sample data, runs through Dagster, and a readable summary."""
 
 import argparse
+import signal
 import sys
 from dataclasses import fields
 from datetime import UTC, date, datetime, timedelta
@@ -249,6 +250,10 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # Dagster stops a run's log-capture helpers with SIGTERM; an ignored SIGTERM inherited from
+    # whoever started us would be inherited by them too, and they would never stop.
+    if signal.getsignal(signal.SIGTERM) is signal.SIG_IGN:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
     args = parser().parse_args(argv)
     try:
         return args.handler(args) or 0

@@ -1,8 +1,8 @@
 """Running FlowGuard's assets for a range of days through Dagster's Python API, with progress."""
 
 import os
-import threading
 import uuid
+from concurrent.futures import ThreadPoolExecutor, wait
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -13,6 +13,7 @@ import dagster as dg
 
 from flowguard_assets.partitions import RANGE_END_TAG, RANGE_START_TAG
 from flowguard_assets.wiring import root_cause
+
 _PROGRESS_EVENTS = {
     dg.DagsterEventType.STEP_START,
     dg.DagsterEventType.STEP_SUCCESS,
@@ -63,7 +64,6 @@ def describe(event: dg.EventLogEntry) -> str | None:
     return f"✗ {step}: {reason}"
 
 
-
 def execute_range(
     defs: dg.Definitions,
     start: date,
@@ -95,27 +95,21 @@ def materialize_range(
     """`execute_range` against the DAGSTER_HOME instance, reporting progress as it goes."""
     dagster_instance = dagster_instance or instance()
     run_id = str(uuid.uuid4())
-    results: list[dg.ExecuteInProcessResult] = []
-    worker = threading.Thread(
-        target=lambda: results.append(
-            execute_range(defs, start, end, selection, dagster_instance, run_id)
-        ),
-        daemon=True,
-    )
-    worker.start()
-    cursor = 0
-    while True:
-        finished = not worker.is_alive()
-        logs = dagster_instance.all_logs(run_id)
-        for event in logs[cursor:]:
-            line = describe(event)
-            if line:
-                on_progress(line)
-        cursor = len(logs)
-        if finished:
-            break
-        worker.join(timeout=0.5)
-    (result,) = results
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        running = pool.submit(execute_range, defs, start, end, selection, dagster_instance, run_id)
+        cursor = 0
+        while True:
+            finished = running.done()
+            logs = dagster_instance.all_logs(run_id)
+            for event in logs[cursor:]:
+                line = describe(event)
+                if line:
+                    on_progress(line)
+            cursor = len(logs)
+            if finished:
+                break
+            wait([running], timeout=0.5)
+        result = running.result()  # an error of the run itself is raised here
     return RunOutcome(
         run_id=run_id,
         success=result.success,

@@ -1,6 +1,7 @@
 """Shared fixtures: one real Spark session, a real Postgres database, landing-zone builders."""
 
 import os
+import signal
 import uuid
 from pathlib import Path
 
@@ -14,6 +15,15 @@ PG = {
     "port": int(os.environ.get("FLOWGUARD_TEST_PG_PORT", "5432")),
     "user": os.environ.get("FLOWGUARD_TEST_PG_USER", "postgres"),
 }
+
+
+def pytest_configure(config):
+    """CI may start the suite as a background job, which ignores SIGINT. After each in-process
+    run Dagster gives SIGTERM whatever SIGINT has, so every process the tests start afterwards
+    would ignore SIGTERM, and Dagster's log tails and servers could not be stopped. Restore the
+    usual handlers."""
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 @pytest.fixture(scope="session")
