@@ -10,6 +10,7 @@ the Spark driver (JVM) and of the Python process; then the ratios the targets ar
 """
 
 import argparse
+import gzip
 import json
 import os
 import subprocess
@@ -20,13 +21,49 @@ from datetime import date, timedelta
 from pathlib import Path
 
 START = date(2026, 2, 1)
-# name -> (days, clicks per day, orders per day); an order has two lines on average.
+# name -> (days, clicks per day, orders per day, copies); an order has 1.5 lines on average.
+# The generator holds a whole range in memory, so the largest day is one generated day written
+# again as other Kafka partitions (see `replicate`).
 SCENARIOS = {
-    "one-day": (1, 1_000_000, 100_000),
-    "thirty-days": (30, 16_000, 2_000),
-    "same-size-day": (1, 16_000, 2_000),  # one of the thirty days, alone
-    "ten-million": (1, 8_400_000, 800_000),
+    "one-day": (1, 1_000_000, 100_000, 1),
+    "thirty-days": (30, 16_000, 2_000, 1),
+    "same-size-day": (1, 16_000, 2_000, 1),  # one of the thirty days, alone
+    "ten-million": (1, 1_000_000, 100_000, 9),
 }
+_COPIED_IDS = ("event_id", "order_id", "session_id")
+
+
+def _copy_line(line: bytes, copy: int) -> bytes:
+    """A landing line as Kafka partition `partition + 3 * copy`, with ids of its own; lines that
+    are not envelopes stay as they are."""
+    try:
+        envelope = json.loads(line)
+        envelope["partition"] += 3 * copy
+        value = envelope["value"]
+        event = json.loads(value) if isinstance(value, str) else value
+        for key in _COPIED_IDS:
+            if isinstance(event.get(key), str) and event[key].strip():
+                event[key] += f"-copy{copy}"
+        envelope["value"] = json.dumps(event) if isinstance(value, str) else event
+    except (ValueError, TypeError, KeyError, AttributeError):
+        return line
+    return json.dumps(envelope).encode() + b"\n"
+
+
+def replicate(landing: Path, copies: int) -> int:
+    """Add `copies - 1` copies of every finished landing file, streamed line by line; returns
+    the number of lines written. Duplicates and anomalies stay what they were within each copy."""
+    written = 0
+    for path in sorted(landing.glob("*/dt=*/*.jsonl*")):
+        if path.name.startswith(("_", ".")):
+            continue
+        opener = gzip.open if path.name.endswith(".gz") else open
+        for copy in range(1, copies):
+            with opener(path, "rb") as source, opener(path.with_name(f"copy{copy}-{path.name}"), "wb") as target:
+                for line in source:
+                    target.write(_copy_line(line, copy) if line.strip() else line)
+                    written += bool(line.strip())
+    return written
 
 
 def _peak_kib(pid: int) -> int:
@@ -174,13 +211,16 @@ def main() -> None:
     print(f"FlowGuard benchmark on {os.cpu_count()} cores, data in {workdir}\n")
     walls = {}
     for name in args.scenario or ["one-day", "thirty-days", "same-size-day"]:
-        days, clicks, orders = SCENARIOS[name]
+        days, clicks, orders, copies = SCENARIOS[name]
         landing = workdir / name / "landing"
         summary = generate_landing(
             landing, START, days, orders_per_day=int(orders * args.scale), clicks_per_day=int(clicks * args.scale), seed=1
         )
         events = summary.order_lines + summary.click_lines
         print(f"{name}: {days} day(s), {events:,} landing lines ({summary.order_lines:,} order, {summary.click_lines:,} click)")
+        if copies > 1:
+            events += replicate(landing, copies)
+            print(f"{name}: {copies} copies as other Kafka partitions, {events:,} landing lines")
         for mode in ["dagster"] + ([] if args.no_baseline else ["baseline"]):
             trials = sorted(
                 (measure(mode, landing, workdir / name / f"warehouse-{mode}", days) for _ in range(args.repeat)),
