@@ -14,7 +14,7 @@ import pytest
 
 from flowguard_assets.generate import generate_landing
 from flowguard_assets.runner import execute_range
-from flowguard_assets.tables import ALL_TABLES, ORDERS_RAW, Table
+from flowguard_assets.tables import ALL_TABLES, DAILY_GMV_METRICS, ORDERS_RAW, Table
 from flowguard_assets_tests.harness import make_defs, read_table, without
 
 BIN = Path(sys.executable).parent
@@ -55,6 +55,8 @@ def flowguard_run(env, *, wait=True) -> subprocess.Popen:
 def env(tmp_path):
     generate_landing(tmp_path / "landing", D1, 2, orders_per_day=300, clicks_per_day=1500, seed=21)
     (tmp_path / "home").mkdir()
+    # An instance in use is initialized; two runs must not race to create its SQLite tables.
+    dg.DagsterInstance.from_config(str(tmp_path / "home")).dispose()
     return {
         **os.environ,
         "DAGSTER_HOME": str(tmp_path / "home"),
@@ -100,15 +102,25 @@ def test_runs_of_different_days_do_not_interfere(env, tmp_path):
     def run_day(day):
         return subprocess.Popen(
             [str(BIN / "flowguard"), "run", "--start", day.isoformat()],
-            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+            env=env, stdout=subprocess.DEVNULL, stderr=(tmp_path / f"{day}.err").open("w"), start_new_session=True,
         )  # fmt: skip
 
+    warehouse = Path(env["FLOWGUARD_WAREHOUSE_DIR"])
     both = [run_day(D1), run_day(D2)]
-    assert [p.wait(timeout=900) for p in both] == [0, 0]
-    together = partitions_snapshot(Path(env["FLOWGUARD_WAREHOUSE_DIR"]))
+    codes = [p.wait(timeout=900) for p in both]
+    assert codes == [0, 0], "\n".join((tmp_path / f"{day}.err").read_text()[-3000:] for day in (D1, D2))
+    together = partitions_snapshot(warehouse)
     alone = tmp_path / "alone"
     assert execute_range(make_defs(Path(env["FLOWGUARD_LANDING_DIR"]), alone), D1, D2, None, dg.DagsterInstance.ephemeral()).success
-    assert {k: v[0] for k, v in together.items()} == {k: v[0] for k, v in partitions_snapshot(alone).items()}
+    expected = partitions_snapshot(alone)
+    # Every partition is one whole write and equals a run of both days, except D2's growth and
+    # NEW_USERS: they read D1, so they depend on which run got there first. Re-running D2 (what
+    # new_users_refresh_sensor does when D1 changes after it) makes it equal too.
+    reads_d1 = (DAILY_GMV_METRICS.name, D2)
+    assert all(len(stamps) == 1 for _, stamps in together.values())
+    assert {k: v[0] for k, v in together.items() if k != reads_d1} == {k: v[0] for k, v in expected.items() if k != reads_d1}
+    assert run_day(D2).wait(timeout=900) == 0
+    assert partitions_snapshot(warehouse)[reads_d1][0] == expected[reads_d1][0]
 
 
 def error_text(error) -> str:
