@@ -64,8 +64,13 @@ def child(location: Location, relative: str) -> str:
     return f"{base.rstrip('/')}/{relative}{separator}{query}"
 
 
+def shown(location: Location) -> str:
+    """A location as people read it: without a URI's query options."""
+    return os.fspath(location).partition("?")[0]
+
+
 def file_name(location: str) -> str:
-    return location.partition("?")[0].rsplit("/", 1)[-1]
+    return shown(location).rsplit("/", 1)[-1]
 
 
 @dataclass(frozen=True)
@@ -127,8 +132,9 @@ def landing_files(root: Location, topic: str, days: Sequence[date]) -> list[Land
     for day in days:
         folder = f"{topic}/dt={day.isoformat()}"
         if fs.get_file_info(f"{base}/{folder}").type != pafs.FileType.Directory:
-            shown = child(root, folder).partition("?")[0]
-            raise LandingError(f"Landing folder {shown} does not exist: no {topic} data for {day}")
+            raise LandingError(
+                f"Landing folder {shown(child(root, folder))} does not exist: no {topic} data for {day}"
+            )
         names = sorted(
             info.base_name
             for info in fs.get_file_info(pafs.FileSelector(f"{base}/{folder}"))
@@ -175,7 +181,7 @@ def _read_file(day: date, path: str) -> Iterator[pa.RecordBatch]:
                     yield _batch(day, name, numbers, texts)
                     numbers, texts, size = [], [], 0
     except (OSError, EOFError, zlib.error) as error:
-        raise LandingError(f"Cannot read landing file {path.partition('?')[0]}: {error}") from None
+        raise LandingError(f"Cannot read landing file {shown(path)}: {error}") from None
     if texts:
         yield _batch(day, name, numbers, texts)
 
