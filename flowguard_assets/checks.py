@@ -1,7 +1,8 @@
-"""Data-quality gates (SPEC §4): Silver valid and duplicate rates, Gold reconciliation.
+"""Data-quality checks (SPEC §4): the Silver gates (valid and duplicate rates) and Gold
+reconciliation.
 
-Every check is evaluated per partition: a range run reports one result per day. The Silver gates
-are blocking ERROR checks, so a failing day stops Gold in the same run.
+Every check is evaluated per partition: a range run reports one result per day. A failing Silver
+gate blocks Gold for its own day only, on every path to Gold (`flowguard_assets.gates`).
 """
 
 
@@ -34,6 +35,7 @@ from flowguard_assets.tables import (
 from flowguard_assets.transforms.silver import VALIDATION_CODES, placed_orders
 
 _EXAMPLES = 5
+_MATERIALIZATION = dg.DagsterEventType.ASSET_MATERIALIZATION
 
 
 @dataclass(frozen=True)
@@ -46,47 +48,56 @@ class Verdict:
     severity: dg.AssetCheckSeverity = field(default=dg.AssetCheckSeverity.ERROR)
 
 
-def emit(context: dg.AssetCheckExecutionContext, verdicts: list[Verdict]) -> Iterator[Any]:
-    """One evaluation per check and partition day, then each check's output.
+def emit(
+    context: dg.AssetExecutionContext | dg.AssetCheckExecutionContext, verdicts: list[Verdict]
+) -> Iterator[Any]:
+    """One evaluation per check and partition day, then each selected check's output.
 
-    `AssetCheckResult` can only be yielded once per check in a step, so for a range of days the
-    per-day evaluations are yielded directly; blocking ERROR failures still stop downstream steps.
+    `AssetCheckResult` can only be yielded once per check in a step, so the per-day evaluations are
+    yielded directly, each pointing at its day's materialization so the UI shows every day's status.
+    None is `blocking` in Dagster's sense, which would stop Gold for every day of the run: the
+    Silver gates block Gold per day, through `gates.blocked_days`.
     """
-    specs = {spec.key: spec for spec in context.check_specs if spec.key in context.selected_asset_check_keys}
+    op_context = context.op_execution_context
+    selected = op_context.selected_asset_check_keys
+    verdicts = [v for v in verdicts if v.check in selected]
+    targets = _targets(context.instance, verdicts)
     for verdict in verdicts:
         yield dg.AssetCheckEvaluation(
-            target_materialization_data=_target(context.instance, verdict),
+            target_materialization_data=targets.get((verdict.check.asset_key, verdict.day)),
             asset_key=verdict.check.asset_key,
             check_name=verdict.check.name,
             passed=verdict.passed,
             metadata=verdict.metadata,
             severity=verdict.severity,
             description=verdict.description,
-            blocking=specs[verdict.check].blocking,
             partition=verdict.day.isoformat(),
         )
-    assets_def = context.op_execution_context.assets_def
-    for key in specs:
-        yield dg.Output(None, output_name=assets_def.get_output_name_for_asset_check_key(key))
+    for key in selected:
+        yield dg.Output(None, output_name=op_context.assets_def.get_output_name_for_asset_check_key(key))
 
 
-def _target(
-    instance: dg.DagsterInstance, verdict: Verdict
-) -> AssetCheckEvaluationTargetMaterializationData | None:
-    """The materialization of the day a verdict is about, so the UI shows each day's status
-    (what `AssetCheckResult` looks up itself for a single partition)."""
-    records = instance.fetch_materializations(
-        dg.AssetRecordsFilter(
-            asset_key=verdict.check.asset_key, asset_partitions=[verdict.day.isoformat()]
-        ),
-        limit=1,
-    ).records
-    if not records:
-        return None
-    latest = records[0]
-    return AssetCheckEvaluationTargetMaterializationData(
-        storage_id=latest.storage_id, run_id=latest.run_id, timestamp=latest.timestamp
-    )
+def _targets(
+    instance: dg.DagsterInstance, verdicts: list[Verdict]
+) -> dict[tuple[dg.AssetKey, date], AssetCheckEvaluationTargetMaterializationData]:
+    """The latest materialization of each asset and day the verdicts are about (what
+    `AssetCheckResult` looks up itself for a single partition), two lookups per asset."""
+    targets = {}
+    for asset_key in {v.check.asset_key for v in verdicts}:
+        latest = instance.get_latest_storage_id_by_partition(asset_key, _MATERIALIZATION)
+        days = {v.day.isoformat() for v in verdicts if v.check.asset_key == asset_key}
+        ids = [latest[day] for day in days if day in latest]
+        if not ids:
+            continue
+        records = instance.fetch_materializations(
+            dg.AssetRecordsFilter(asset_key=asset_key, storage_ids=ids), limit=len(ids)
+        ).records
+        for record in records:
+            day = date.fromisoformat(record.partition_key)
+            targets[asset_key, day] = AssetCheckEvaluationTargetMaterializationData(
+                storage_id=record.storage_id, run_id=record.run_id, timestamp=record.timestamp
+            )
+    return targets
 
 
 # --- Silver gates ---------------------------------------------------------------------------
@@ -158,6 +169,9 @@ def _silver_verdicts(table: Table, stats: dict[date, dict[str, Any]], days: list
 
 
 def silver_gates(table: Table) -> dg.AssetChecksDefinition:
+    """The two gates of a Silver table. Their specs are `blocking` so that Gold runs after them in
+    a run; Gold itself skips each day whose latest gate result failed (`gates.blocked_days`)."""
+
     @dg.multi_asset_check(
         name=f"{table.name.lower()}_quality",
         specs=[
@@ -191,13 +205,43 @@ def silver_gates(table: Table) -> dg.AssetChecksDefinition:
 
 # --- Gold reconciliation --------------------------------------------------------------------
 
-# Per Gold table: its key beyond DATE, and which Silver figure its order counts add up to.
+GOLD_TABLES = (DAILY_GMV_METRICS, FOOD_ITEM_PERFORMANCE, USER_FUNNEL_METRICS, HOURLY_ORDER_PATTERNS)
+# Per Gold table: its key beyond DATE, its order-count column and the Silver figure that count
+# adds up to.
 _GOLD_KEYS = {
     DAILY_GMV_METRICS.name: ((), "ORDER_COUNT", "orders"),
     USER_FUNNEL_METRICS.name: ((), "TOTAL_ORDERS", "orders"),
     HOURLY_ORDER_PATTERNS.name: (("HOUR_OF_DAY",), "ORDER_COUNT", "order_hours"),
     FOOD_ITEM_PERFORMANCE.name: (("ITEM_ID",), "TOTAL_ORDERS", "order_items"),
 }
+# The tables whose order counts are distinct orders of the day, so must be equal.
+_DAY_ORDERS = (DAILY_GMV_METRICS.name, USER_FUNNEL_METRICS.name)
+_NO_ROWS = {"rows": 0, "keys": 0, "revenue": None, "orders": None, "negative_rows": 0}
+
+
+def gold_check_specs(table: Table) -> list[dg.AssetCheckSpec]:
+    """The checks every Gold step evaluates for each day it writes."""
+    return [
+        dg.AssetCheckSpec(
+            "reconciles_with_silver",
+            asset=table.asset_key,
+            partitions_def=daily_partitions,
+            additional_deps=[ORDERS_CLEAN.asset_key],
+            description="The day's revenue and order count agree with the good Silver rows.",
+        ),
+        dg.AssetCheckSpec(
+            "agrees_with_other_gold",
+            asset=table.asset_key,
+            partitions_def=daily_partitions,
+            description="The day's revenue (and distinct orders) equal those of the other Gold tables.",
+        ),
+        dg.AssetCheckSpec(
+            "keys_unique_and_counts_non_negative",
+            asset=table.asset_key,
+            partitions_def=daily_partitions,
+            description="One row per key and day; no count is negative.",
+        ),
+    ]
 
 
 def silver_reference(orders: DataFrame) -> dict[date, dict[str, Any]]:
@@ -216,7 +260,8 @@ def silver_reference(orders: DataFrame) -> dict[date, dict[str, Any]]:
     return {row["DATE_PARTITION"]: row.asDict() for row in totals.collect()}
 
 
-def _gold_figures(table: Table, gold: DataFrame) -> dict[date, dict[str, Any]]:
+def gold_figures(table: Table, gold: DataFrame) -> dict[date, dict[str, Any]]:
+    """Per day of a Gold table: rows, distinct keys, revenue, orders and rows with a negative count."""
     keys, orders_column, _ = _GOLD_KEYS[table.name]
     counts = [c.name for c in table.columns if isinstance(c.type, (T.LongType, T.IntegerType))]
     figures = gold.groupBy("DATE").agg(
@@ -229,79 +274,81 @@ def _gold_figures(table: Table, gold: DataFrame) -> dict[date, dict[str, Any]]:
     return {row["DATE"]: row.asDict() for row in figures.collect()}
 
 
-def _gold_verdicts(
-    table: Table, gold: dict[date, dict[str, Any]], silver: dict[date, dict[str, Any]], days: list[date]
+def _agreement(table: Table, day: date, gold: dict[str, dict[date, dict[str, Any]]]) -> Verdict:
+    """`table`'s revenue of `day` against every other Gold table that holds the day, and its
+    distinct orders against the other table that counts them."""
+    held = {name: figures[day] for name, figures in gold.items() if day in figures}
+    own = held[table.name]
+    revenue = {name: float(f["revenue"] or 0) for name, f in held.items()}
+    orders = {name: f["orders"] or 0 for name, f in held.items() if name in _DAY_ORDERS}
+    revenue_differs = sorted(name for name, value in revenue.items() if value != revenue[table.name])
+    orders_differ = (
+        sorted(name for name, value in orders.items() if value != orders[table.name])
+        if table.name in orders
+        else []
+    )
+    differing = sorted(set(revenue_differs) | set(orders_differ))
+    description = (
+        f"revenue {float(own['revenue'] or 0)} here, but "
+        + ", ".join(f"{name} {revenue[name]} ({orders.get(name, '-')} orders)" for name in differing)
+        if differing
+        else "revenue and orders agree with the other Gold tables"
+    )
+    return Verdict(
+        dg.AssetCheckKey(table.asset_key, "agrees_with_other_gold"),
+        day,
+        not differing,
+        {
+            "revenue": revenue,
+            "orders": orders,
+            "tables_without_day": sorted(t.name for t in GOLD_TABLES if t.name not in held),
+        },
+        description,
+    )
+
+
+def gold_verdicts(
+    tables: list[Table],
+    gold: dict[str, dict[date, dict[str, Any]]],
+    silver: dict[date, dict[str, Any]],
+    days: list[date],
 ) -> list[Verdict]:
-    _, _, reference = _GOLD_KEYS[table.name]
+    """The Gold checks of `tables` for `days`: `gold` holds `gold_figures` of every Gold table."""
+    written = {table.name for table in tables}
+    gold = {  # a table written for a day holds it, rows or not
+        name: {**({day: _NO_ROWS for day in days} if name in written else {}), **figures}
+        for name, figures in gold.items()
+    }
     verdicts = []
-    for day in days:
-        g = gold.get(day, {"rows": 0, "keys": 0, "revenue": None, "orders": None, "negative_rows": 0})
-        s = silver.get(day, {"revenue": None, reference: 0})
-        gold_revenue, silver_revenue = g["revenue"] or 0, s["revenue"] or 0
-        gold_orders, silver_orders = g["orders"] or 0, s[reference]
-        verdicts += [
-            Verdict(
-                dg.AssetCheckKey(table.asset_key, "reconciles_with_silver"),
-                day,
-                gold_revenue == silver_revenue and gold_orders == silver_orders,
-                {
-                    "gold_revenue": float(gold_revenue),
-                    "silver_revenue": float(silver_revenue),
-                    "gold_orders": gold_orders,
-                    "silver_orders": silver_orders,
-                },
-                f"revenue {gold_revenue} vs {silver_revenue} in Silver, orders {gold_orders} vs {silver_orders}",
-            ),
-            Verdict(
-                dg.AssetCheckKey(table.asset_key, "keys_unique_and_counts_non_negative"),
-                day,
-                g["rows"] == g["keys"] and g["negative_rows"] == 0,
-                {"rows": g["rows"], "distinct_keys": g["keys"], "negative_rows": g["negative_rows"]},
-            ),
-        ]
+    for table in tables:
+        _, _, reference = _GOLD_KEYS[table.name]
+        for day in days:
+            g = gold[table.name][day]
+            s = silver.get(day, {"revenue": None, reference: 0})
+            gold_revenue, silver_revenue = g["revenue"] or 0, s["revenue"] or 0
+            gold_orders, silver_orders = g["orders"] or 0, s[reference]
+            verdicts += [
+                Verdict(
+                    dg.AssetCheckKey(table.asset_key, "reconciles_with_silver"),
+                    day,
+                    gold_revenue == silver_revenue and gold_orders == silver_orders,
+                    {
+                        "gold_revenue": float(gold_revenue),
+                        "silver_revenue": float(silver_revenue),
+                        "gold_orders": gold_orders,
+                        "silver_orders": silver_orders,
+                    },
+                    f"revenue {gold_revenue} vs {silver_revenue} in Silver, orders {gold_orders} vs {silver_orders}",
+                ),
+                _agreement(table, day, gold),
+                Verdict(
+                    dg.AssetCheckKey(table.asset_key, "keys_unique_and_counts_non_negative"),
+                    day,
+                    g["rows"] == g["keys"] and g["negative_rows"] == 0,
+                    {"rows": g["rows"], "distinct_keys": g["keys"], "negative_rows": g["negative_rows"]},
+                ),
+            ]
     return verdicts
-
-
-_RECONCILED = (DAILY_GMV_METRICS, FOOD_ITEM_PERFORMANCE, USER_FUNNEL_METRICS, HOURLY_ORDER_PATTERNS)
-
-
-def _gold_specs(table: Table) -> list[dg.AssetCheckSpec]:
-    return [
-        dg.AssetCheckSpec(
-            "reconciles_with_silver",
-            asset=table.asset_key,
-            partitions_def=daily_partitions,
-            additional_deps=[ORDERS_CLEAN.asset_key],
-            description="The day's revenue and order count agree with the good Silver rows.",
-        ),
-        dg.AssetCheckSpec(
-            "keys_unique_and_counts_non_negative",
-            asset=table.asset_key,
-            partitions_def=daily_partitions,
-            description="One row per key and day; no count is negative.",
-        ),
-    ]
-
-
-@dg.multi_asset_check(
-    name="gold_reconciliation",
-    specs=[spec for table in _RECONCILED for spec in _gold_specs(table)],
-    can_subset=True,
-)
-def gold_reconciliation(
-    context: dg.AssetCheckExecutionContext, spark: SparkResource, warehouse: Warehouse
-) -> Iterator[Any]:
-    """The selected Gold tables against one pass over the good Silver rows of the run's days."""
-    days = partition_days(context)
-    session = spark.get_session()
-    silver = silver_reference(warehouse.read(session, ORDERS_CLEAN, days[0], days[-1]))
-    selected = {key.asset_key for key in context.selected_asset_check_keys}
-    verdicts = []
-    for table in _RECONCILED:
-        if table.asset_key in selected:
-            gold = _gold_figures(table, warehouse.read(session, table, days[0], days[-1]))
-            verdicts += _gold_verdicts(table, gold, silver, days)
-    yield from emit(context, verdicts)
 
 
 silver_checks = [silver_gates(ORDERS_CLEAN), silver_gates(CLICKS_CLEAN)]

@@ -39,26 +39,41 @@ def warehouse_kind() -> str:
     return "snowflake" if load_settings().warehouse == "snowflake" else "parquet"
 
 
-def table_asset(table: Table, *, deps: list[dg.AssetDep] | None = None, kinds: set[str] = frozenset(), **kwargs: Any):
-    """`@dg.asset` for a FlowGuard table: its key, group, daily partitions, a single-run backfill
-    policy (a range of days is one Spark job), and the table's column schema."""
-    return dg.asset(
-        key=table.asset_key,
-        group_name=table.schema,
-        description=table.description,
-        partitions_def=daily_partitions,
-        backfill_policy=dg.BackfillPolicy.single_run(),
-        deps=deps,
-        kinds={"spark", warehouse_kind(), *kinds},
-        owners=[OWNER],
-        code_version=__version__,
-        retry_policy=RETRY_POLICY,
-        metadata={
+def _table_attributes(table: Table, kinds: set[str]) -> dict[str, Any]:
+    """What the UI shows of a FlowGuard table: key, group, kinds, owner, version, column schema
+    and lineage."""
+    return {
+        "key": table.asset_key,
+        "group_name": table.schema,
+        "description": table.description,
+        "kinds": {"spark", warehouse_kind(), *kinds},
+        "owners": [OWNER],
+        "code_version": __version__,
+        "metadata": {
             "dagster/column_schema": table.table_schema,
             "dagster/table_name": table.qualified_name,
             **({"dagster/column_lineage": lineage} if (lineage := column_lineage(table)) else {}),
         },
+    }
+
+
+def table_asset(table: Table, *, deps: list[dg.AssetKey] | None = None, kinds: set[str] = frozenset(), **kwargs: Any):
+    """`@dg.asset` for a FlowGuard table: its attributes, daily partitions and a single-run
+    backfill policy (a range of days is one Spark job)."""
+    return dg.asset(
+        **_table_attributes(table, kinds),
+        partitions_def=daily_partitions,
+        backfill_policy=dg.BackfillPolicy.single_run(),
+        deps=deps,
+        retry_policy=RETRY_POLICY,
         **kwargs,
+    )
+
+
+def table_spec(table: Table, *, deps: list[dg.AssetKey], **kwargs: Any) -> dg.AssetSpec:
+    """A FlowGuard table as one asset of a `@dg.multi_asset` step (its attributes and partitions)."""
+    return dg.AssetSpec(
+        **_table_attributes(table, set()), deps=deps, partitions_def=daily_partitions, **kwargs
     )
 
 

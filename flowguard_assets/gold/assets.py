@@ -1,7 +1,13 @@
-"""Gold assets: the four daily metric tables, from good Silver rows (SPEC §3)."""
+"""Gold: the four daily metric tables from good Silver rows (SPEC §3), as one step.
+
+One step builds whichever Gold tables a run selects, from one read of Silver, for the days of the
+run whose Silver gates pass (SPEC §4); a blocked day keeps the Gold it had. Each table's days are
+materialized, and reconciled, one by one, so the UI shows exactly which days the run wrote.
+"""
 
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
@@ -9,6 +15,8 @@ import dagster as dg
 from pyspark.sql import DataFrame, SparkSession
 
 from flowguard_assets import __version__
+from flowguard_assets.checks import emit, gold_check_specs, gold_figures, gold_verdicts, silver_reference
+from flowguard_assets.gates import BLOCKED_DAYS, blocked_days, blocked_message
 from flowguard_assets.partitions import daily_partitions, partition_days
 from flowguard_assets.resources.spark import SparkResource
 from flowguard_assets.resources.warehouse import Warehouse
@@ -23,7 +31,7 @@ from flowguard_assets.tables import (
     Table,
 )
 from flowguard_assets.transforms import gold
-from flowguard_assets.wiring import add_daily_metadata, clear_failures, markdown_table, table_asset
+from flowguard_assets.wiring import RETRY_POLICY, clear_failures, markdown_table, table_spec
 
 Row = dict[str, Any]
 # The daily run starts at 01:00 UTC; Gold for the previous day is due by 03:00 UTC.
@@ -74,117 +82,150 @@ def _hourly_headline(rows: list[Row]) -> dict[str, Any]:
     }
 
 
+@dataclass(frozen=True)
+class SilverInputs:
+    """What the Gold tables of a run read: the days to build, Silver orders of those days and of
+    the day before the first, Silver clicks, earlier buyers (NEW_USERS), and the days whose
+    figures are not to be trusted (blocked, so no growth against them)."""
+
+    days: DataFrame
+    orders: DataFrame
+    clicks: DataFrame
+    buyers_before: DataFrame
+    untrusted: list[date]
+
+
+@dataclass(frozen=True)
+class GoldTable:
+    table: Table
+    reads: tuple[Table, ...]
+    build: Callable[[SilverInputs], DataFrame]
+    headline: Callable[[list[Row]], dict[str, Any]]
+
+
+GOLD = (
+    GoldTable(
+        DAILY_GMV_METRICS,
+        (ORDERS_CLEAN,),
+        lambda s: gold.daily_gmv_metrics(s.days, s.orders, s.buyers_before, __version__, s.untrusted),
+        _gmv_headline,
+    ),
+    GoldTable(
+        FOOD_ITEM_PERFORMANCE,
+        (ORDERS_CLEAN, CLICKS_CLEAN),
+        lambda s: gold.food_item_performance(s.days, s.orders, s.clicks, __version__),
+        _item_headline,
+    ),
+    GoldTable(
+        USER_FUNNEL_METRICS,
+        (ORDERS_CLEAN, CLICKS_CLEAN),
+        lambda s: gold.user_funnel_metrics(s.days, s.orders, s.clicks, __version__),
+        _funnel_headline,
+    ),
+    GoldTable(
+        HOURLY_ORDER_PATTERNS,
+        (ORDERS_CLEAN,),
+        lambda s: gold.hourly_order_patterns(s.days, s.orders, __version__),
+        _hourly_headline,
+    ),
+)
+
+
 def _days(session: SparkSession, days: Sequence[date]) -> DataFrame:
     return session.createDataFrame([(day,) for day in days], "DATE date")
 
 
-def _publish(
-    context: dg.AssetExecutionContext,
-    session: SparkSession,
-    warehouse: Warehouse,
-    table: Table,
-    result: DataFrame,
-    days: list[date],
-    headline: Callable[[list[Row]], dict[str, Any]],
-) -> dg.MaterializeResult:
-    """Write a Gold table's days and report each day's headline figures and a preview."""
-    result = result.cache()
+def _publish(warehouse: Warehouse, spec: GoldTable, inputs: SilverInputs, days: list[date]) -> Iterator[Any]:
+    """Write a Gold table's days and materialize each day with its headline figures and a preview."""
+    result = spec.build(inputs).cache()
     try:
-        warehouse.write(session, table, result, days)
+        warehouse.write(inputs.days.sparkSession, spec.table, result, days)
         rows = [row.asDict() for row in result.collect()]
     finally:
         result.unpersist()
-    shown = [c for c in table.column_names if c not in ("DATE", "LOAD_TIMESTAMP", "PROCESSING_VERSION")]
-    by_day = {day: [r for r in rows if r["DATE"] == day] for day in days}
-    add_daily_metadata(
-        context,
-        {
-            day: {
+    shown = [c for c in spec.table.column_names if c not in ("DATE", "LOAD_TIMESTAMP", "PROCESSING_VERSION")]
+    for day in days:
+        day_rows = [r for r in rows if r["DATE"] == day]
+        yield dg.AssetMaterialization(
+            asset_key=spec.table.asset_key,
+            partition=day.isoformat(),
+            metadata={
                 "dagster/row_count": len(day_rows),
-                **headline(day_rows),
+                **spec.headline(day_rows),
                 "preview": dg.MetadataValue.md(markdown_table(day_rows[:24], shown)),
-            }
-            for day, day_rows in by_day.items()
-        },
-    )
-    return dg.MaterializeResult()
+            },
+        )
 
 
-@table_asset(
-    DAILY_GMV_METRICS,
-    deps=[ORDERS_CLEAN.asset_key],
-    freshness_policy=FRESHNESS,
-)
-def daily_gmv_metrics(
-    context: dg.AssetExecutionContext, spark: SparkResource, warehouse: Warehouse
-) -> dg.MaterializeResult:
-    """Growth also reads Silver of the day before each day; NEW_USERS reads the per-day buyer
-    summary of every earlier day, never the whole Silver history. Both dependencies on earlier
-    days are kept fresh by `new_users_refresh_sensor` (see docs/decisions.md: a shifted partition
-    mapping would split every UI backfill in two runs)."""
-    days = partition_days(context)
-    with clear_failures():
-        session = spark.get_session()
-        before = days[0] - timedelta(days=1)
-        orders = warehouse.read(session, ORDERS_CLEAN, before, days[-1])
+def _build(
+    context: dg.AssetExecutionContext,
+    session: SparkSession,
+    warehouse: Warehouse,
+    selected: list[GoldTable],
+    days: list[date],
+    untrusted: list[date],
+) -> Iterator[Any]:
+    """Build, write and reconcile the selected tables for `days` (the days not blocked)."""
+    before = days[0] - timedelta(days=1)
+    orders = warehouse.read(session, ORDERS_CLEAN, before, days[-1]).cache()
+    clicks = warehouse.read(session, CLICKS_CLEAN, days[0], days[-1]).cache()
+    try:
         history_start = daily_partitions.start.date()
-        buyers_before = warehouse.read(session, DAILY_BUYERS, history_start, before)
-        result = gold.daily_gmv_metrics(_days(session, days), orders, buyers_before, __version__)
-        return _publish(context, session, warehouse, DAILY_GMV_METRICS, result, days, _gmv_headline)
-
-
-def _silver_pair(session: SparkSession, warehouse: Warehouse, days: list[date]):
-    return (
-        warehouse.read(session, ORDERS_CLEAN, days[0], days[-1]),
-        warehouse.read(session, CLICKS_CLEAN, days[0], days[-1]),
-    )
-
-
-@table_asset(
-    FOOD_ITEM_PERFORMANCE,
-    deps=[ORDERS_CLEAN.asset_key, CLICKS_CLEAN.asset_key],
-    freshness_policy=FRESHNESS,
-)
-def food_item_performance(
-    context: dg.AssetExecutionContext, spark: SparkResource, warehouse: Warehouse
-) -> dg.MaterializeResult:
-    days = partition_days(context)
-    with clear_failures():
-        session = spark.get_session()
-        orders, clicks = _silver_pair(session, warehouse, days)
-        result = gold.food_item_performance(_days(session, days), orders, clicks, __version__)
-        return _publish(
-            context, session, warehouse, FOOD_ITEM_PERFORMANCE, result, days, _item_headline
+        inputs = SilverInputs(
+            days=_days(session, days),
+            orders=orders,
+            clicks=clicks,
+            buyers_before=warehouse.read(session, DAILY_BUYERS, history_start, before),
+            untrusted=untrusted,
         )
+        for spec in selected:
+            yield from _publish(warehouse, spec, inputs, days)
+        silver = silver_reference(orders.where(orders.DATE_PARTITION.isin(days)))
+    finally:
+        orders.unpersist()
+        clicks.unpersist()
+    figures = {
+        spec.table.name: gold_figures(spec.table, warehouse.read(session, spec.table, days[0], days[-1]))
+        for spec in GOLD
+    }
+    figures = {name: {d: f for d, f in by_day.items() if d in days} for name, by_day in figures.items()}
+    yield from emit(context, gold_verdicts([s.table for s in selected], figures, silver, days))
 
 
-@table_asset(
-    USER_FUNNEL_METRICS,
-    deps=[ORDERS_CLEAN.asset_key, CLICKS_CLEAN.asset_key],
-    freshness_policy=FRESHNESS,
+@dg.multi_asset(
+    name="gold",
+    specs=[
+        table_spec(spec.table, deps=[t.asset_key for t in spec.reads], freshness_policy=FRESHNESS)
+        for spec in GOLD
+    ],
+    check_specs=[check for spec in GOLD for check in gold_check_specs(spec.table)],
+    partitions_def=daily_partitions,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    retry_policy=RETRY_POLICY,
+    can_subset=True,
 )
-def user_funnel_metrics(
+def gold_tables(
     context: dg.AssetExecutionContext, spark: SparkResource, warehouse: Warehouse
-) -> dg.MaterializeResult:
-    days = partition_days(context)
-    with clear_failures():
-        session = spark.get_session()
-        orders, clicks = _silver_pair(session, warehouse, days)
-        result = gold.user_funnel_metrics(_days(session, days), orders, clicks, __version__)
-        return _publish(
-            context, session, warehouse, USER_FUNNEL_METRICS, result, days, _funnel_headline
-        )
+) -> Iterator[Any]:
+    """The selected Gold tables for the run's days whose Silver gates pass (their latest
+    evaluation, as the UI shows it); blocked days keep their Gold and fail the step, naming each
+    day and gate. Growth against a blocked day is null; NEW_USERS reads every earlier day.
 
-
-@table_asset(HOURLY_ORDER_PATTERNS, deps=[ORDERS_CLEAN.asset_key], freshness_policy=FRESHNESS)
-def hourly_order_patterns(
-    context: dg.AssetExecutionContext, spark: SparkResource, warehouse: Warehouse
-) -> dg.MaterializeResult:
+    DAILY_GMV_METRICS also reads Silver of the day before each day and the per-day buyer summary
+    of every earlier day, never the whole Silver history; `new_users_refresh_sensor` keeps both
+    fresh (see docs/decisions.md: a shifted partition mapping would split every UI backfill)."""
     days = partition_days(context)
-    with clear_failures():
-        session = spark.get_session()
-        orders = warehouse.read(session, ORDERS_CLEAN, days[0], days[-1])
-        result = gold.hourly_order_patterns(_days(session, days), orders, __version__)
-        return _publish(
-            context, session, warehouse, HOURLY_ORDER_PATTERNS, result, days, _hourly_headline
+    before = days[0] - timedelta(days=1)
+    blocked = blocked_days(context.instance, [before, *days])
+    built = [day for day in days if day not in blocked]
+    selected = [spec for spec in GOLD if spec.table.asset_key in context.selected_asset_keys]
+    if built:
+        with clear_failures():
+            yield from _build(context, spark.get_session(), warehouse, selected, built, sorted(blocked))
+    refused = {day: reason for day, reason in blocked.items() if day in days}
+    if refused:
+        raise dg.Failure(
+            description=blocked_message(refused),
+            metadata={BLOCKED_DAYS: [day.isoformat() for day in sorted(refused)]},
+            allow_retries=False,
         )

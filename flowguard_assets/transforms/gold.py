@@ -5,6 +5,9 @@ Each function takes `days` (a DataFrame with one DATE row per partition to produ
 """
 
 
+from collections.abc import Sequence
+from datetime import date
+
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
@@ -52,15 +55,20 @@ def _order_totals(orders: DataFrame) -> DataFrame:
 
 
 def daily_gmv_metrics(
-    days: DataFrame, orders: DataFrame, buyers_before: DataFrame, version: str
+    days: DataFrame,
+    orders: DataFrame,
+    buyers_before: DataFrame,
+    version: str,
+    untrusted: Sequence[date] = (),
 ) -> DataFrame:
     """GOLD.DAILY_GMV_METRICS.
 
     `orders` holds Silver orders of the days and of the day before the first (for growth);
-    `buyers_before` is SILVER.DAILY_BUYERS of every day before the first (for NEW_USERS).
+    `buyers_before` is SILVER.DAILY_BUYERS of every day before the first (for NEW_USERS). Growth
+    against a day of `untrusted` (its gates failed) is null; NEW_USERS still reads it.
     """
     totals = _order_totals(orders)
-    previous = totals.select(
+    previous = totals.where(~F.col("DATE").isin(*untrusted)).select(
         F.date_add("DATE", 1).alias("DATE"),
         F.col("TOTAL_REVENUE").alias("_PREV_REVENUE"),
         F.col("ORDER_COUNT").alias("_PREV_ORDERS"),
