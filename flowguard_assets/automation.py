@@ -4,7 +4,8 @@
 - `landing_sensor` requests a day when its landing files change: a day nobody ran by its
   schedule time plus a grace period, or a day already materialized that got late files.
 - `new_users_refresh_sensor` re-materializes DAILY_GMV_METRICS for later days when Silver orders
-  of an earlier day changed after them (NEW_USERS and growth read earlier days).
+  of an earlier day changed after them (NEW_USERS and growth read earlier days), for the days
+  whose own gates pass.
 - `flowguard_alerts` posts every failed check (ERROR or WARN), every run failure and every Gold
   table that turns stale under its freshness policy (due by 03:00 UTC), once each.
 """
@@ -15,9 +16,11 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
 
 import dagster as dg
+from dagster._core.execution.plan.objects import StepFailureData  # not exported; the event's data
 
 from flowguard_assets.bronze.assets import TOPICS
 from flowguard_assets.config import load_settings
+from flowguard_assets.gates import BLOCKED_DAYS, blocked_days
 from flowguard_assets.landing import LandedFile
 from flowguard_assets.partitions import RANGE_END_TAG, RANGE_START_TAG, daily_partitions
 from flowguard_assets.resources.alerts import Alert, AlertWebhookResource
@@ -159,23 +162,41 @@ def stale_history_days(instance: dg.DagsterInstance) -> tuple[list[str], int]:
     return stale, newest_earlier
 
 
+def refresh_ranges(instance: dg.DagsterInstance) -> tuple[list[tuple[str, str]], int]:
+    """The stale days of DAILY_GMV_METRICS whose own gates pass, as ranges of consecutive days,
+    and the Silver materialization that made them stale. A blocked day keeps its Gold."""
+    stale, cause = stale_history_days(instance)
+    blocked = blocked_days(instance, [date.fromisoformat(day) for day in stale])
+    ranges: list[tuple[str, str]] = []
+    for day in (d for d in stale if date.fromisoformat(d) not in blocked):
+        follows = ranges and date.fromisoformat(ranges[-1][1]) + timedelta(days=1) == date.fromisoformat(day)
+        ranges[-1:] = [(ranges[-1][0], day)] if follows else [*ranges[-1:], (day, day)]
+    return ranges, cause
+
+
 @dg.sensor(
     job=gmv_refresh_job,
     minimum_interval_seconds=_INTERVAL,
     default_status=dg.DefaultSensorStatus.RUNNING,
-    description="Keeps NEW_USERS and growth right after an earlier day is re-materialized.",
+    description="Keeps NEW_USERS and growth right after an earlier day is re-materialized "
+    "(only days whose own gates pass).",
 )
 def new_users_refresh_sensor(context: dg.SensorEvaluationContext):
     in_flight = context.instance.get_runs_count(
         dg.RunsFilter(statuses=[dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.STARTED])
     )
-    stale, cause = stale_history_days(context.instance)
-    if in_flight or not stale:
-        return dg.SkipReason("a run is in progress" if in_flight else "no stale history")
-    return dg.RunRequest(
-        run_key=f"{stale[0]}..{stale[-1]}@{cause}",
-        tags={RANGE_START_TAG: stale[0], RANGE_END_TAG: stale[-1], "flowguard/trigger": "history changed"},
-    )
+    if in_flight:
+        return dg.SkipReason("a run is in progress")
+    ranges, cause = refresh_ranges(context.instance)
+    if not ranges:
+        return dg.SkipReason("no stale history on a day whose gates pass")
+    return [
+        dg.RunRequest(
+            run_key=f"{first}..{last}@{cause}",
+            tags={RANGE_START_TAG: first, RANGE_END_TAG: last, "flowguard/trigger": "history changed"},
+        )
+        for first, last in ranges
+    ]
 
 
 # --- Alerts ---------------------------------------------------------------------------------
@@ -188,6 +209,13 @@ def _run_partitions(run: dg.DagsterRun) -> str | None:
     if RANGE_START_TAG in tags:
         return f"{tags[RANGE_START_TAG]}..{tags[RANGE_END_TAG]}"
     return None
+
+
+def _explained(failure: StepFailureData, alerted: set[str]) -> bool:
+    """A Gold step that refused days whose failed gates this run has already alerted on."""
+    metadata = failure.user_failure_data.metadata if failure.user_failure_data else {}
+    blocked = metadata.get(BLOCKED_DAYS)
+    return blocked is not None and set(blocked.value) <= alerted
 
 
 def alerts_for_run(instance: dg.DagsterInstance, run_id: str, ui_url: str) -> list[Alert]:
@@ -213,10 +241,11 @@ def alerts_for_run(instance: dg.DagsterInstance, run_id: str, ui_url: str) -> li
             )
     if run.status == dg.DagsterRunStatus.FAILURE:
         failures = [
-            r.event_log_entry.dagster_event.event_specific_data.error
+            r.event_log_entry.dagster_event.event_specific_data
             for r in instance.get_records_for_run(run_id, of_type=dg.DagsterEventType.STEP_FAILURE).records
         ]
-        unexplained = [e for e in failures if e.cls_name != "DagsterAssetCheckFailedError"]
+        alerted = {alert.partition for alert in alerts if alert.severity == "ERROR"}
+        unexplained = [f.error for f in failures if not _explained(f, alerted)]
         if unexplained or not failures:
             message = root_cause(unexplained[0]) if unexplained else "the run failed"
             alerts.append(

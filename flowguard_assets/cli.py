@@ -101,7 +101,9 @@ def run_days(start: date, end: date, select: str | None = None) -> bool:
     print_summary(outcome.metadata, start, end)
     if not outcome.success:
         print(f"Run {outcome.run_id} failed in: {', '.join(outcome.failures) or 'a step'}")
-    return outcome.success
+    elif outcome.failed_checks:
+        print(f"Run {outcome.run_id} failed checks: {', '.join(outcome.failed_checks)}")
+    return outcome.success and not outcome.failed_checks
 
 
 def print_summary(metadata: dict, start: date, end: date) -> None:
@@ -166,7 +168,7 @@ def cmd_ddl(args: argparse.Namespace) -> None:
 def cmd_status(args: argparse.Namespace) -> None:
     from flowguard_assets import defs
     from flowguard_assets.runner import instance
-    from flowguard_assets.status import partition_statuses, recent_days, render
+    from flowguard_assets.status import gold_blocked, partition_statuses, recent_days, render
 
     dagster_instance = instance()
     if args.start:
@@ -174,7 +176,8 @@ def cmd_status(args: argparse.Namespace) -> None:
         days = [args.start + timedelta(days=n) for n in range((end - args.start).days + 1)]
     else:
         days = recent_days(dagster_instance, defs, args.days)
-    print(render(partition_statuses(dagster_instance, defs, days), days))
+    blocked = gold_blocked(dagster_instance, days)
+    print(render(partition_statuses(dagster_instance, defs, days, blocked), days, blocked))
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:

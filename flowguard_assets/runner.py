@@ -28,6 +28,7 @@ class RunOutcome:
     run_id: str
     success: bool
     failures: list[str] = field(default_factory=list)
+    failed_checks: list[str] = field(default_factory=list)  # "asset:check [day]" of ERROR checks
     # partition -> asset key -> the materialization's metadata values
     metadata: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
 
@@ -118,8 +119,22 @@ def materialize_range(
             for event in result.all_events
             if event.event_type == dg.DagsterEventType.STEP_FAILURE
         ],
+        failed_checks=_failed_checks(result),
         metadata=_metadata_by_partition(result),
     )
+
+
+def _failed_checks(result: dg.ExecuteInProcessResult) -> list[str]:
+    evaluations = [
+        event.event_specific_data
+        for event in result.all_events
+        if event.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION
+    ]
+    return [
+        f"{e.asset_key.to_user_string()}:{e.check_name} [{e.partition}]"
+        for e in evaluations
+        if not e.passed and e.severity == dg.AssetCheckSeverity.ERROR
+    ]
 
 
 def _metadata_by_partition(result: dg.ExecuteInProcessResult) -> dict[str, dict[str, dict[str, Any]]]:

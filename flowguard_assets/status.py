@@ -1,4 +1,5 @@
-"""`flowguard status`: each table's days, materialized, stale or failing a check, from the instance."""
+"""`flowguard status`: each table's days, materialized, stale, blocked or failing a check, from the
+instance."""
 
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -7,17 +8,18 @@ from datetime import date, timedelta
 import dagster as dg
 
 from flowguard_assets.automation import stale_history_days
-from flowguard_assets.tables import DAILY_GMV_METRICS
+from flowguard_assets.gates import blocked_days
+from flowguard_assets.tables import CLICKS_CLEAN, DAILY_GMV_METRICS, ORDERS_CLEAN
 
 _MATERIALIZATION = dg.DagsterEventType.ASSET_MATERIALIZATION
-SYMBOLS = {"ok": "✓", "failing": "✗", "stale": "~", "missing": "·"}
+SYMBOLS = {"ok": "✓", "failing": "✗", "blocked": "⊘", "stale": "~", "missing": "·"}
 
 
 @dataclass(frozen=True)
 class PartitionStatus:
     asset: str
     day: date
-    state: str  # ok, failing, stale or missing
+    state: str  # ok, failing, blocked, stale or missing
 
 
 def _failing_checks(
@@ -35,10 +37,19 @@ def _failing_checks(
     return failing
 
 
+def gold_blocked(instance: dg.DagsterInstance, days: Sequence[date]) -> dict[date, str]:
+    """The days with Silver whose Gold is blocked by their gates, and why."""
+    with_silver = set()
+    for table in (ORDERS_CLEAN, CLICKS_CLEAN):
+        with_silver |= instance.get_materialized_partitions(table.asset_key)
+    return {day: why for day, why in blocked_days(instance, days).items() if day.isoformat() in with_silver}
+
+
 def partition_statuses(
-    instance: dg.DagsterInstance, defs: dg.Definitions, days: Sequence[date]
+    instance: dg.DagsterInstance, defs: dg.Definitions, days: Sequence[date], blocked: dict[date, str]
 ) -> list[PartitionStatus]:
-    """The state of every asset and day: a failing check wins over stale, stale over ok."""
+    """The state of every asset and day: a blocked Gold day wins over a failing check, a failing
+    check over stale, stale over ok."""
     graph = defs.resolve_asset_graph()
     ids = {
         key: instance.get_latest_storage_id_by_partition(key, _MATERIALIZATION)
@@ -55,7 +66,9 @@ def partition_statuses(
             upstream_newer = any(
                 ids[parent].get(partition, 0) > (own or 0) for parent in graph.get(key).parent_keys
             )
-            if own is None:
+            if key.path[0] == "gold" and day in blocked:
+                state = "blocked"
+            elif own is None:
                 state = "missing"
             elif (name, partition) in failing:
                 state = "failing"
@@ -67,8 +80,8 @@ def partition_statuses(
     return statuses
 
 
-def render(statuses: list[PartitionStatus], days: Sequence[date]) -> str:
-    """A grid of assets by day, and a legend."""
+def render(statuses: list[PartitionStatus], days: Sequence[date], blocked: dict[date, str]) -> str:
+    """A grid of assets by day, a legend, and why each blocked day is blocked."""
     width = max(len(s.asset) for s in statuses)
     header = " " * width + "  " + " ".join(day.strftime("%d") for day in days)
     months = " " * width + "  " + f"{days[0]:%Y-%m-%d} .. {days[-1]:%Y-%m-%d}"
@@ -77,7 +90,8 @@ def render(statuses: list[PartitionStatus], days: Sequence[date]) -> str:
         cells = [SYMBOLS[s.state].rjust(2) for s in statuses if s.asset == asset]
         lines.append(f"{asset:<{width}}  " + " ".join(cells))
     legend = "  ".join(f"{symbol} {state}" for state, symbol in SYMBOLS.items())
-    return "\n".join([*lines, "", legend])
+    reasons = [f"Gold blocked for {day.isoformat()}: {why}" for day, why in sorted(blocked.items())]
+    return "\n".join([*lines, "", legend, *reasons])
 
 
 def recent_days(instance: dg.DagsterInstance, defs: dg.Definitions, count: int = 14) -> list[date]:
