@@ -21,7 +21,7 @@ from flowguard_assets.resources.catalog import FoodCatalogResource
 from flowguard_assets.resources.landing_zone import LandingZoneResource
 from flowguard_assets.partitions import RANGE_END_TAG, RANGE_START_TAG
 from flowguard_assets.runner import execute_range
-from flowguard_assets.tables import CLICKS_RAW, DAILY_GMV_METRICS, ORDERS_CLEAN, ORDERS_RAW
+from flowguard_assets.tables import CLICKS_CLEAN, CLICKS_RAW, DAILY_GMV_METRICS, ORDERS_CLEAN, ORDERS_RAW
 from flowguard_assets_tests.harness import CLICKS, ORDERS, envelope, make_defs, write_landing
 
 D14, D15, D16 = date(2026, 2, 14), date(2026, 2, 15), date(2026, 2, 16)
@@ -153,21 +153,59 @@ def materialize(instance, key, *days):
         instance.report_runless_asset_event(dg.AssetMaterialization(key, partition=day.isoformat()))
 
 
+def silver_with_gates(instance, *days, passed=True):
+    """Silver of `days` materialized and every gate evaluated on it, in one run."""
+    from flowguard_assets.checks import Verdict, _targets
+    from flowguard_assets.gates import GATES
+
+    @dg.op(out={})
+    def silver_and_gates(context: dg.OpExecutionContext):
+        for table in (ORDERS_CLEAN, CLICKS_CLEAN):
+            for day in days:
+                yield dg.AssetMaterialization(table.asset_key, partition=day.isoformat())
+        verdicts = [Verdict(gate, day, passed, {}) for gate in GATES for day in days]
+        targets = _targets(context.instance, verdicts)
+        for v in verdicts:
+            yield dg.AssetCheckEvaluation(
+                asset_key=v.check.asset_key, check_name=v.check.name, passed=passed,
+                partition=v.day.isoformat(), target_materialization_data=targets[v.check.asset_key, v.day],
+            )  # fmt: skip
+
+    assert dg.GraphDefinition(name="gates", node_defs=[silver_and_gates]).to_job().execute_in_process(instance=instance).success
+
+
 def test_refresh_sensor_rematerializes_later_new_users_after_an_earlier_day_changes():
     with dg.instance_for_test() as instance:
-        materialize(instance, ORDERS_CLEAN.asset_key, D14, D15, D16)
+        silver_with_gates(instance, D14, D15, D16)
         materialize(instance, DAILY_GMV_METRICS.asset_key, D14, D15, D16)
         context = dg.build_sensor_context(instance=instance)
         assert isinstance(new_users_refresh_sensor(context), dg.SkipReason)
 
-        materialize(instance, ORDERS_CLEAN.asset_key, D14)  # late data re-ran D14's Silver
+        silver_with_gates(instance, D14)  # late data re-ran D14's Silver
         materialize(instance, DAILY_GMV_METRICS.asset_key, D14)
-        request = new_users_refresh_sensor(dg.build_sensor_context(instance=instance))
+        (request,) = new_users_refresh_sensor(dg.build_sensor_context(instance=instance))
         assert (request.tags[RANGE_START_TAG], request.tags[RANGE_END_TAG]) == ("2026-02-15", "2026-02-16")
         assert request.job_name in (None, "new_users_refresh")
 
         materialize(instance, DAILY_GMV_METRICS.asset_key, D15, D16)
         assert isinstance(new_users_refresh_sensor(dg.build_sensor_context(instance=instance)), dg.SkipReason)
+
+
+def test_refresh_sensor_skips_days_whose_gates_failed_or_are_not_current():
+    with dg.instance_for_test() as instance:
+        d17 = date(2026, 2, 17)
+        silver_with_gates(instance, D14, D15, D16, d17)
+        materialize(instance, DAILY_GMV_METRICS.asset_key, D14, D15, D16, d17)
+        silver_with_gates(instance, D14)
+        silver_with_gates(instance, D16, passed=False)  # a bad re-run of D16: its gates fail
+        requests = new_users_refresh_sensor(dg.build_sensor_context(instance=instance))
+        assert [(r.tags[RANGE_START_TAG], r.tags[RANGE_END_TAG]) for r in requests] == [
+            ("2026-02-15", "2026-02-15"),
+            ("2026-02-17", "2026-02-17"),
+        ]
+        materialize(instance, CLICKS_CLEAN.asset_key, d17)  # Silver newer than its gate results
+        (request,) = new_users_refresh_sensor(dg.build_sensor_context(instance=instance))
+        assert request.tags[RANGE_START_TAG] == request.tags[RANGE_END_TAG] == "2026-02-15"
 
 
 # --- alerts -----------------------------------------------------------------------------------
@@ -191,7 +229,8 @@ def gate_failure_instance(tmp_path_factory):
     with dg.instance_for_test() as instance:
         selection = [ORDERS_RAW.asset_key, CLICKS_RAW.asset_key, ORDERS_CLEAN.asset_key, dg.AssetKey(["silver", "clicks_clean"])]
         result = execute_range(make_defs(root / "landing", root / "warehouse"), D14, D14, selection, instance)
-        assert not result.success
+        failed = [e for e in result.all_events if e.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION and not e.event_specific_data.passed]
+        assert result.success and len(failed) == 2  # Silver is written; its gates fail, not the run
         yield instance, result.run_id
 
 
