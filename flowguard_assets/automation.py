@@ -1,4 +1,4 @@
-"""Jobs, the daily schedule, the landing and history sensors, freshness, and alerts.
+"""Jobs, the daily schedule, the landing and history sensors, and alerts.
 
 - `flowguard_daily_schedule` runs the whole chain at 01:00 UTC for the previous day.
 - `landing_sensor` requests a day when its landing files change: a day nobody ran by its
@@ -6,8 +6,8 @@
 - `new_users_refresh_sensor` re-materializes DAILY_GMV_METRICS for later days when Silver orders
   of an earlier day changed after them (NEW_USERS and growth read earlier days), for the days
   whose own gates pass.
-- `flowguard_alerts` posts every failed check (ERROR or WARN), every run failure and every Gold
-  table that turns stale under its freshness policy (due by 03:00 UTC), once each.
+- `flowguard_alerts` posts every failed check (ERROR, or WARN as a warning), every run failure,
+  and every Gold table without yesterday's partition at 03:00 UTC, once each.
 """
 
 import hashlib
@@ -44,7 +44,11 @@ _GOLD = [
     t.asset_key
     for t in (DAILY_GMV_METRICS, FOOD_ITEM_PERFORMANCE, USER_FUNNEL_METRICS, HOURLY_ORDER_PATTERNS)
 ]
-_LATE = {"WARN", "FAIL"}
+_CHECK_TITLES = {
+    dg.AssetCheckSeverity.ERROR: "FlowGuard check failed",
+    dg.AssetCheckSeverity.WARN: "FlowGuard warning (not blocking)",
+}
+GOLD_DEADLINE = time(3, 0)  # Gold of the day before is due by then (UTC)
 
 daily_job = dg.define_asset_job(
     "flowguard_daily",
@@ -230,7 +234,7 @@ def alerts_for_run(instance: dg.DagsterInstance, run_id: str, ui_url: str) -> li
         if not evaluation.passed:
             alerts.append(
                 Alert(
-                    title="FlowGuard check failed",
+                    title=_CHECK_TITLES[evaluation.severity],
                     detail=evaluation.description or "the check did not pass",
                     severity=evaluation.severity.value,
                     run_url=run_url,
@@ -283,30 +287,37 @@ def finished_runs(
     return sorted(f for f in found if complete_up_to is None or f[0] <= complete_up_to)
 
 
-def freshness_alerts(
-    instance: dg.DagsterInstance, alerted: dict[str, float], ui_url: str
+def late_gold_alerts(
+    instance: dg.DagsterInstance, alerted: list[str], now: datetime, ui_url: str
 ) -> list[Alert]:
-    """An alert per Gold table whose freshness turned WARN or FAIL since it was last alerted
-    (`alerted`: asset -> state time, updated in place)."""
+    """From 03:00 UTC, an alert per Gold table that does not hold yesterday's partition, once per
+    table and day (`alerted`: "asset@day", updated in place). Per partition: a materialization of
+    another day does not count."""
+    if now.time() < GOLD_DEADLINE:
+        return []
+    day = (now.date() - timedelta(days=1)).isoformat()
+    if day < daily_partitions.start.date().isoformat():
+        return []
     alerts = []
-    for key, record in instance.get_freshness_state_records(_GOLD).items():
-        name, changed = key.to_user_string(), record.updated_at.timestamp()
-        if record.freshness_state.value not in _LATE or changed <= alerted.get(name, 0):
+    for key in _GOLD:
+        name = key.to_user_string()
+        if f"{name}@{day}" in alerted or instance.get_latest_storage_id_by_partition(
+            key, _MATERIALIZATION
+        ).get(day):
             continue
-        alerted[name] = changed
-        deadline = record.updated_at.astimezone(UTC) - timedelta(hours=3)
-        expected = (deadline.date() - timedelta(days=1)).isoformat()
+        alerted.append(f"{name}@{day}")
         alerts.append(
             Alert(
                 title="FlowGuard Gold is late",
-                detail=f"no materialization since the 03:00 UTC deadline for partition {expected}",
+                detail=f"no partition {day} at the 03:00 UTC deadline",
                 severity="WARN",
                 run_url=f"{ui_url}/assets/{'/'.join(key.path)}",
                 asset=name,
-                partition=expected,
-                check="freshness",
+                partition=day,
+                check="late_gold",
             )
         )
+    del alerted[: -len(_GOLD) * 7]  # a week of days is enough to remember
     return alerts
 
 
@@ -317,12 +328,12 @@ def freshness_alerts(
     description="Posts each failed check (ERROR or WARN), run failure and late Gold table once.",
 )
 def alert_sensor(context: dg.SensorEvaluationContext, alerts: AlertWebhookResource):
-    state = json.loads(context.cursor) if context.cursor else {"runs": None, "freshness": {}}
+    state = {"runs": None, "late": [], **(json.loads(context.cursor) if context.cursor else {})}
     ui_url = load_settings().ui_url
-    since = (datetime.now(UTC) - timedelta(hours=1)).timestamp()
-    runs = finished_runs(context.instance, state["runs"], since)
+    now = datetime.now(UTC)
+    runs = finished_runs(context.instance, state["runs"], (now - timedelta(hours=1)).timestamp())
     pending = [a for _, run_id in runs for a in alerts_for_run(context.instance, run_id, ui_url)]
-    pending += freshness_alerts(context.instance, state["freshness"], ui_url)
+    pending += late_gold_alerts(context.instance, state["late"], now, ui_url)
     webhook_up = True
     for alert in pending:
         # Once an alert has used up its retries, the rest of this tick only go to the log.

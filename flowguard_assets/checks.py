@@ -7,7 +7,6 @@ gate blocks Gold for its own day only, on every path to Gold (`flowguard_assets.
 
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -15,12 +14,13 @@ import dagster as dg
 from dagster._core.definitions.asset_checks.asset_check_evaluation import (
     AssetCheckEvaluationTargetMaterializationData,  # not exported; AssetCheckResult uses it too
 )
-from pyspark.sql import DataFrame
+from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from flowguard_assets.config import load_settings
 from flowguard_assets.partitions import daily_partitions, partition_days
+from flowguard_assets.quality_history import Verdict, record
 from flowguard_assets.resources.spark import SparkResource
 from flowguard_assets.resources.warehouse import Warehouse
 from flowguard_assets.tables import (
@@ -38,20 +38,14 @@ _EXAMPLES = 5
 _MATERIALIZATION = dg.DagsterEventType.ASSET_MATERIALIZATION
 
 
-@dataclass(frozen=True)
-class Verdict:
-    check: dg.AssetCheckKey
-    day: date
-    passed: bool
-    metadata: dict[str, Any]
-    description: str = ""
-    severity: dg.AssetCheckSeverity = field(default=dg.AssetCheckSeverity.ERROR)
-
-
 def emit(
-    context: dg.AssetExecutionContext | dg.AssetCheckExecutionContext, verdicts: list[Verdict]
+    context: dg.AssetExecutionContext | dg.AssetCheckExecutionContext,
+    verdicts: list[Verdict],
+    session: SparkSession,
+    warehouse: Warehouse,
 ) -> Iterator[Any]:
-    """One evaluation per check and partition day, then each selected check's output.
+    """One evaluation per check and partition day, also written to AUDIT.CHECK_RESULTS, then
+    each selected check's output.
 
     `AssetCheckResult` can only be yielded once per check in a step, so the per-day evaluations are
     yielded directly, each pointing at its day's materialization so the UI shows every day's status.
@@ -61,6 +55,7 @@ def emit(
     op_context = context.op_execution_context
     selected = op_context.selected_asset_check_keys
     verdicts = [v for v in verdicts if v.check in selected]
+    record(session, warehouse, op_context.run_id, verdicts)
     targets = _targets(context.instance, verdicts)
     for verdict in verdicts:
         yield dg.AssetCheckEvaluation(
@@ -150,6 +145,8 @@ def _silver_verdicts(table: Table, stats: dict[date, dict[str, Any]], days: list
                     "example_ingestion_ids": s.get("invalid_examples", []),
                 },
                 f"valid rate {valid_rate:.2%} (minimum {settings.min_valid_rate:.2%})",
+                observed=valid_rate,
+                threshold=settings.min_valid_rate,
             ),
             Verdict(
                 dg.AssetCheckKey(table.asset_key, "duplicate_rate"),
@@ -163,6 +160,8 @@ def _silver_verdicts(table: Table, stats: dict[date, dict[str, Any]], days: list
                     "example_ingestion_ids": s.get("duplicate_examples", []),
                 },
                 f"duplicate rate {duplicate_rate:.2%} (maximum {settings.max_duplicate_rate:.2%})",
+                observed=duplicate_rate,
+                threshold=settings.max_duplicate_rate,
             ),
         ]
     return verdicts
@@ -196,9 +195,10 @@ def silver_gates(table: Table) -> dg.AssetChecksDefinition:
     ) -> Iterator[Any]:
         days = partition_days(context)
         columns = ["DATE_PARTITION", "IS_VALID", "IS_DUPLICATE", "VALIDATION_ERRORS", "INGESTION_ID"]
-        silver = warehouse.read(spark.get_session(), table, days[0], days[-1], columns)
+        session = spark.get_session()
+        silver = warehouse.read(session, table, days[0], days[-1], columns)
         stats = silver_quality(silver, VALIDATION_CODES[table.name])
-        yield from emit(context, _silver_verdicts(table, stats, days))
+        yield from emit(context, _silver_verdicts(table, stats, days), session, warehouse)
 
     return _gates
 
@@ -304,6 +304,8 @@ def _agreement(table: Table, day: date, gold: dict[str, dict[date, dict[str, Any
             "tables_without_day": sorted(t.name for t in GOLD_TABLES if t.name not in held),
         },
         description,
+        observed=float(len(differing)),
+        threshold=0.0,
     )
 
 
@@ -339,6 +341,8 @@ def gold_verdicts(
                         "silver_orders": silver_orders,
                     },
                     f"revenue {gold_revenue} vs {silver_revenue} in Silver, orders {gold_orders} vs {silver_orders}",
+                    observed=float(gold_revenue - silver_revenue),
+                    threshold=0.0,
                 ),
                 _agreement(table, day, gold),
                 Verdict(
@@ -346,6 +350,8 @@ def gold_verdicts(
                     day,
                     g["rows"] == g["keys"] and g["negative_rows"] == 0,
                     {"rows": g["rows"], "distinct_keys": g["keys"], "negative_rows": g["negative_rows"]},
+                    observed=float(g["rows"] - g["keys"] + g["negative_rows"]),
+                    threshold=0.0,
                 ),
             ]
     return verdicts

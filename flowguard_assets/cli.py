@@ -17,7 +17,7 @@ DEMO_DAYS = 7
 
 def last_week() -> date:
     """The first of the last DEMO_DAYS complete UTC days: the demo's data is recent, so the
-    UI's partition plots, the schedule and the freshness policies all have something to show."""
+    UI's partition plots, the schedule and the late-Gold alert all have something to show."""
     return datetime.now(UTC).date() - timedelta(days=DEMO_DAYS)
 
 
@@ -168,7 +168,7 @@ def cmd_ddl(args: argparse.Namespace) -> None:
 def cmd_status(args: argparse.Namespace) -> None:
     from flowguard_assets import defs
     from flowguard_assets.runner import instance
-    from flowguard_assets.status import gold_blocked, partition_statuses, recent_days, render
+    from flowguard_assets.status import gold_blocked, partition_statuses, recent_days, render, watch_statuses
 
     dagster_instance = instance()
     if args.start:
@@ -177,7 +177,8 @@ def cmd_status(args: argparse.Namespace) -> None:
     else:
         days = recent_days(dagster_instance, defs, args.days)
     blocked = gold_blocked(dagster_instance, days)
-    print(render(partition_statuses(dagster_instance, defs, days, blocked), days, blocked))
+    statuses = partition_statuses(dagster_instance, defs, days, blocked)
+    print(render(statuses + watch_statuses(dagster_instance, defs, days), days, blocked))
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:

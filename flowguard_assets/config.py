@@ -32,6 +32,8 @@ class Settings:
     start_date: date
     min_valid_rate: float
     max_duplicate_rate: float
+    volume_low: float
+    volume_high: float
     sensor_interval_seconds: int
     landing_settle_seconds: int
     ui_url: str
@@ -52,6 +54,19 @@ def _rate(env: Mapping[str, str], name: str, default: float) -> float:
         raise ConfigError(f"{name} must be a number between 0 and 1, got {raw!r}") from None
     if not 0.0 <= value <= 1.0:
         raise ConfigError(f"{name} must be a number between 0 and 1, got {raw!r}")
+    return value
+
+
+def _factor(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = _text(env, name)
+    if raw is None:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not value > 0:
+        raise ConfigError(f"{name} must be a positive number (times the recent median), got {raw!r}")
     return value
 
 
@@ -132,6 +147,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         start_date=start_date(env),
         min_valid_rate=_rate(env, "FLOWGUARD_MIN_VALID_RATE", 0.95),
         max_duplicate_rate=_rate(env, "FLOWGUARD_MAX_DUPLICATE_RATE", 0.05),
+        volume_low=_factor(env, "FLOWGUARD_VOLUME_LOW", 0.5),
+        volume_high=_factor(env, "FLOWGUARD_VOLUME_HIGH", 2.0),
         sensor_interval_seconds=_seconds(env, "FLOWGUARD_SENSOR_INTERVAL_SECONDS", 30),
         landing_settle_seconds=_seconds(env, "FLOWGUARD_LANDING_SETTLE_SECONDS", 60),
         ui_url=(_text(env, "FLOWGUARD_UI_URL") or "http://127.0.0.1:3000").rstrip("/"),

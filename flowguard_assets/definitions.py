@@ -16,6 +16,8 @@ from flowguard_assets.config import load_settings
 from flowguard_assets.gold.assets import gold_tables
 from flowguard_assets.resources import build_resources
 from flowguard_assets.silver.assets import clicks_clean, orders_clean
+from flowguard_assets.tables import CHECK_RESULTS
+from flowguard_assets.wiring import table_spec
 
 defs = dg.Definitions(
     assets=[
@@ -24,6 +26,8 @@ defs = dg.Definitions(
         orders_clean,
         clicks_clean,
         gold_tables,
+        # Written by every check step, not materialized by itself: shown so users find it.
+        table_spec(CHECK_RESULTS, deps=[]),
     ],
     asset_checks=silver_checks,
     jobs=[daily_job, gmv_refresh_job],

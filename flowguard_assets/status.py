@@ -12,29 +12,56 @@ from flowguard_assets.gates import blocked_days
 from flowguard_assets.tables import CLICKS_CLEAN, DAILY_GMV_METRICS, ORDERS_CLEAN
 
 _MATERIALIZATION = dg.DagsterEventType.ASSET_MATERIALIZATION
-SYMBOLS = {"ok": "✓", "failing": "✗", "blocked": "⊘", "stale": "~", "missing": "·"}
+SYMBOLS = {"ok": "✓", "failing": "✗", "blocked": "⊘", "stale": "~", "warning": "!", "missing": "·"}
+WATCH_CHECKS = ("volume", "new_fields")  # WARN checks: they warn, never fail a day
 
 
 @dataclass(frozen=True)
 class PartitionStatus:
     asset: str
     day: date
-    state: str  # ok, failing, blocked, stale or missing
+    state: str  # ok, failing, blocked, stale, warning (a WARN check) or missing
+
+
+def _latest_results(instance: dg.DagsterInstance, key: dg.AssetCheckKey) -> dict[str, bool | None]:
+    """Per partition, whether the newest evaluation of `key` passed (None: planned, not evaluated)."""
+    latest: dict[str, bool | None] = {}
+    for record in instance.event_log_storage.get_asset_check_execution_history(key, limit=1000):
+        if record.partition and record.partition not in latest:
+            evaluation = record.event.dagster_event.event_specific_data if record.event else None
+            latest[record.partition] = getattr(evaluation, "passed", None)
+    return latest
 
 
 def _failing_checks(
     instance: dg.DagsterInstance, check_keys: Sequence[dg.AssetCheckKey]
 ) -> set[tuple[str, str]]:
-    """(asset, partition) pairs whose latest evaluation of some check failed."""
-    failing = set()
-    for key in check_keys:
-        latest: dict[str, str] = {}  # partition -> status of its newest execution
-        for record in instance.event_log_storage.get_asset_check_execution_history(key, limit=1000):
-            if record.partition:
-                latest.setdefault(record.partition, record.status.value)
-        asset = key.asset_key.to_user_string()
-        failing |= {(asset, p) for p, status in latest.items() if status == "FAILED"}
-    return failing
+    """(asset, partition) pairs whose latest evaluation of some ERROR check failed."""
+    return {
+        (key.asset_key.to_user_string(), partition)
+        for key in check_keys
+        if key.name not in WATCH_CHECKS
+        for partition, passed in _latest_results(instance, key).items()
+        if passed is False
+    }
+
+
+def watch_statuses(
+    instance: dg.DagsterInstance, defs: dg.Definitions, days: Sequence[date]
+) -> list[PartitionStatus]:
+    """The latest volume and new-fields result (WARN checks) of each Bronze table and day."""
+    keys = sorted(
+        (k for k in defs.resolve_asset_graph().asset_check_keys if k.name in WATCH_CHECKS),
+        key=lambda k: (k.asset_key.path, k.name),
+    )
+    statuses = []
+    for key in keys:
+        latest = _latest_results(instance, key)
+        name = f"{key.asset_key.to_user_string()}:{key.name}"
+        for day in days:
+            passed = latest.get(day.isoformat())
+            statuses.append(PartitionStatus(name, day, {True: "ok", False: "warning"}.get(passed, "missing")))
+    return statuses
 
 
 def gold_blocked(instance: dg.DagsterInstance, days: Sequence[date]) -> dict[date, str]:

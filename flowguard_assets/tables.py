@@ -27,6 +27,7 @@ class Table:
     partition_column: str
     description: str
     columns: tuple[Column, ...]
+    event_fields: tuple[str, ...] = ()  # Bronze: the top-level event fields SPEC §1 names
 
     @property
     def asset_key(self) -> dg.AssetKey:
@@ -117,7 +118,9 @@ ORDERS_RAW = Table(
         ("STATUS", S, "status"),
         ("PARTITION_DATE", D, "landing folder date dt=D"),
     ),
-)
+    ("event_id", "event_type", "timestamp", "order_id", "user_id", "item_id", "item_name", "quantity",
+     "price", "status", "order_type", "restaurant_id", "city"),
+)  # fmt: skip
 
 CLICKS_RAW = Table(
     "bronze",
@@ -135,7 +138,9 @@ CLICKS_RAW = Table(
         ("DEVICE_TYPE", S, "device_type"),
         ("PARTITION_DATE", D, "landing folder date dt=D"),
     ),
-)
+    ("event_id", "event_type", "is_click", "timestamp", "user_id", "session_id", "item_id",
+     "device_type", "city"),
+)  # fmt: skip
 
 ORDERS_CLEAN = Table(
     "silver",
@@ -286,6 +291,47 @@ HOURLY_ORDER_PATTERNS = Table(
     + _LOAD,
 )
 
+def _profile(source: Table) -> Table:
+    return Table(
+        "bronze",
+        f"{source.name}_PROFILE",
+        "PARTITION_DATE",
+        f"Per-day summary written with {source.name}: its row count and each top-level event field "
+        "with its count of events and an example. The volume and new-fields checks read it for "
+        "history instead of older Bronze partitions.",
+        _cols(
+            ("ROW_COUNT", L, f"rows of {source.name} on PARTITION_DATE"),
+            ("FIELD", S, "a top-level field of the events; null on the row of a day without events"),
+            ("EVENTS", L, "events that carry FIELD"),
+            ("EXAMPLE", S, "one value of FIELD as JSON text, at most 80 characters"),
+            ("PARTITION_DATE", D, "landing folder date dt=D"),
+        ),
+    )
+
+
+ORDERS_PROFILE = _profile(ORDERS_RAW)
+CLICKS_PROFILE = _profile(CLICKS_RAW)
+
+CHECK_RESULTS = Table(
+    "audit",
+    "CHECK_RESULTS",
+    "PARTITION_DATE",
+    "Every check evaluation of every run (gates, reconciliation, volume, new fields), one row per "
+    "check and day: quality over time, queryable next to the data.",
+    _cols(
+        ("CHECK_NAME", S, "the check, e.g. valid_rate"),
+        ("ASSET_KEY", S, "the checked asset, e.g. silver/orders_clean"),
+        ("PASSED", B, "whether the check passed"),
+        ("SEVERITY", S, "ERROR (blocks Gold for the day) or WARN (alerts only)"),
+        ("OBSERVED", T.DecimalType(38, 6), "the measured value: a rate, a ratio or a count"),
+        ("THRESHOLD", T.DecimalType(38, 6), "the bound it is held to; null where none or two-sided"),
+        ("DETAILS", S, "JSON text of the evaluation's figures"),
+        ("RUN_ID", S, "the Dagster run that evaluated it"),
+        ("EVALUATED_AT", TS, "when it was evaluated (UTC)"),
+        ("PARTITION_DATE", D, "the day the evaluation is about"),
+    ),
+)
+
 ALL_TABLES = (
     ORDERS_RAW,
     CLICKS_RAW,
@@ -296,6 +342,9 @@ ALL_TABLES = (
     FOOD_ITEM_PERFORMANCE,
     USER_FUNNEL_METRICS,
     HOURLY_ORDER_PATTERNS,
+    ORDERS_PROFILE,
+    CLICKS_PROFILE,
+    CHECK_RESULTS,
 )
 
 

@@ -2,7 +2,6 @@
 
 
 import re
-import warnings
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import date
@@ -19,10 +18,6 @@ from flowguard_assets.resources.catalog import CatalogError, CatalogUnavailable
 from flowguard_assets.resources.warehouse import WarehouseError, WarehouseUnavailable
 from flowguard_assets.tables import Table, column_lineage
 
-# Single-run backfill policies and partitioned checks are the documented way to run ranges in
-# one Spark job; Dagster still labels them beta or preview.
-warnings.filterwarnings("ignore", category=dg.BetaWarning)
-warnings.filterwarnings("ignore", category=dg.PreviewWarning)
 
 OWNER = "team:data-platform"
 _KNOWN_ERRORS = (LandingError, CatalogError, WarehouseError, ConfigError)

@@ -1,31 +1,115 @@
-"""Bronze assets: every landing line of a topic, one row each (SPEC §3)."""
+"""Bronze assets: every landing line of a topic, one row each (SPEC §3), and the WARN checks that
+watch what the gates miss: volume and new fields (SPEC §4)."""
 
+
+from collections.abc import Iterator
+from datetime import date
+from typing import Any
 
 import dagster as dg
+from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
-from flowguard_assets.partitions import partition_days
+from flowguard_assets.checks import emit
+from flowguard_assets.config import load_settings
+from flowguard_assets.partitions import daily_partitions, partition_days
+from flowguard_assets.quality_history import Verdict
 from flowguard_assets.resources.landing_zone import LandingZoneResource
 from flowguard_assets.resources.spark import SparkResource
 from flowguard_assets.resources.warehouse import Warehouse
-from flowguard_assets.tables import CLICKS_RAW, ORDERS_RAW, Table
+from flowguard_assets.tables import CLICKS_PROFILE, CLICKS_RAW, ORDERS_PROFILE, ORDERS_RAW, Table
+from flowguard_assets.transforms import profile
 from flowguard_assets.transforms.bronze import to_bronze
 from flowguard_assets.transforms.metrics import DailyCounts
 from flowguard_assets.wiring import add_daily_metadata, clear_failures, table_asset
 
 TOPICS = {ORDERS_RAW.name: "raw.orders.v1", CLICKS_RAW.name: "raw.clicks.v1"}
+_WARN = dg.AssetCheckSeverity.WARN
 
 
-def bronze_asset(table: Table) -> dg.AssetsDefinition:
+def _watch_specs(table: Table) -> list[dg.AssetCheckSpec]:
+    return [
+        dg.AssetCheckSpec(
+            "volume",
+            asset=table.asset_key,
+            partitions_def=daily_partitions,
+            description="WARN: the day's rows are within FLOWGUARD_VOLUME_LOW..HIGH times the "
+            "median of the 7 days before it that hold data.",
+        ),
+        dg.AssetCheckSpec(
+            "new_fields",
+            asset=table.asset_key,
+            partitions_def=daily_partitions,
+            description="WARN: no top-level event field that the contract does not name and the "
+            "7 days before did not carry.",
+        ),
+    ]
+
+
+def _watch_verdicts(table: Table, profiles: dict[date, profile.DayProfile], days: list[date]) -> list[Verdict]:
+    """Volume and new fields for each day of the run, earlier days of the run included in the
+    history of later ones."""
+    settings = load_settings()
+    verdicts = []
+    for day in days:
+        today = profiles.get(day, profile.DayProfile(day, 0, {}))
+        past = profile.history(profiles, day)
+        compared = [p.day.isoformat() for p in past]
+        volume = profile.volume(today, past, settings.volume_low, settings.volume_high)
+        fields = profile.new_fields(today, past, table.event_fields)
+        verdicts += [
+            Verdict(
+                dg.AssetCheckKey(table.asset_key, "volume"),
+                day,
+                volume.passed,
+                {
+                    "rows": volume.rows,
+                    "median": volume.median,
+                    "ratio": None if volume.ratio is None else round(volume.ratio, 4),
+                    "low": settings.volume_low,
+                    "high": settings.volume_high,
+                    "days_compared": compared,
+                },
+                volume.description,
+                _WARN,
+                observed=volume.ratio,
+            ),
+            Verdict(
+                dg.AssetCheckKey(table.asset_key, "new_fields"),
+                day,
+                fields.passed,
+                {"new_fields": fields.new, "days_compared": compared},
+                fields.description,
+                _WARN,
+                observed=float(len(fields.new)),
+                threshold=0.0,
+            ),
+        ]
+    return verdicts
+
+
+def _profiles(
+    session: SparkSession, warehouse: Warehouse, table: Table, profile_table: Table, days: list[date]
+) -> dict[date, profile.DayProfile]:
+    """Write the profile of the run's days from the Bronze just written, and return it with the
+    profiles of every earlier day."""
+    written = warehouse.read(session, table, days[0], days[-1], ["RAW_EVENT", "PARTITION_DATE"])
+    warehouse.write(session, profile_table, profile.to_profile(written), days)
+    start = daily_partitions.start.date()
+    rows = warehouse.read(session, profile_table, start, days[-1]).collect()
+    return profile.day_profiles([row.asDict() for row in rows])
+
+
+def bronze_asset(table: Table, profile_table: Table) -> dg.AssetsDefinition:
     topic = TOPICS[table.name]
 
-    @table_asset(table)
+    @table_asset(table, check_specs=_watch_specs(table))
     def _bronze(
         context: dg.AssetExecutionContext,
         spark: SparkResource,
         landing: LandingZoneResource,
         warehouse: Warehouse,
-    ) -> dg.MaterializeResult:
+    ) -> Iterator[Any]:
         days = partition_days(context)
         with clear_failures():
             session = spark.get_session()
@@ -38,6 +122,7 @@ def bronze_asset(table: Table) -> dg.AssetsDefinition:
                 {"rows": F.lit(True), "malformed_lines": F.col("_MALFORMED")},
             )
             warehouse.write(session, table, counts.df, days)
+            profiles = _profiles(session, warehouse, table, profile_table, days)
         add_daily_metadata(
             context,
             {
@@ -49,10 +134,12 @@ def bronze_asset(table: Table) -> dg.AssetsDefinition:
                 for day, figures in counts.by_day().items()
             },
         )
-        return dg.MaterializeResult(metadata={"topic": topic})
+        yield dg.MaterializeResult(metadata={"topic": topic})
+        with clear_failures():
+            yield from emit(context, _watch_verdicts(table, profiles, days), session, warehouse)
 
     return _bronze
 
 
-orders_raw = bronze_asset(ORDERS_RAW)
-clicks_raw = bronze_asset(CLICKS_RAW)
+orders_raw = bronze_asset(ORDERS_RAW, ORDERS_PROFILE)
+clicks_raw = bronze_asset(CLICKS_RAW, CLICKS_PROFILE)

@@ -7,9 +7,11 @@ write leaves only its staging folder, which the next write of the table removes.
 
 
 import errno
+import hashlib
+import os
 import shutil
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from datetime import date
 from pathlib import Path
@@ -60,7 +62,12 @@ class LocalWarehouse(Warehouse):
         return Path(self.root) / table.schema / table.name
 
     def write(
-        self, spark: SparkSession, table: Table, df: DataFrame, partitions: Sequence[date]
+        self,
+        spark: SparkSession,
+        table: Table,
+        df: DataFrame,
+        partitions: Sequence[date],
+        scope: Mapping[str, str] | None = None,
     ) -> None:
         table_dir = self.table_dir(table)
         staging = table_dir / _STAGING
@@ -71,12 +78,16 @@ class LocalWarehouse(Warehouse):
         try:
             with file_lock(lock), _naming_a_full_disk(table, table_dir):
                 data = work / "data"
-                df.select(table.column_names).write.partitionBy(table.partition_column).parquet(
+                rows = df.select(table.column_names)
+                (rows.coalesce(1) if scope else rows).write.partitionBy(table.partition_column).parquet(
                     str(data)
                 )
                 _check_only_expected(table, data, folders)
                 with file_lock(table_dir / "_commit.lock"):
                     for folder in sorted(folders):
+                        if scope:
+                            _replace_scope(data / folder, table_dir / folder, scope)
+                            continue
                         if not (data / folder).exists():
                             _write_empty_partition(table, data / folder)
                         replace_dir(data / folder, table_dir / folder, work / "parked")
@@ -158,6 +169,19 @@ def _check_only_expected(table: Table, data: Path, folders: set[str]) -> None:
             f"Refusing to write {table.qualified_name}: rows for partitions outside the run"
             f" ({', '.join(sorted(unexpected))})"
         )
+
+
+def _replace_scope(new: Path, live: Path, scope: Mapping[str, str]) -> None:
+    """Put the one file of `new` (if any) in place of `scope`'s file in partition folder `live`:
+    a file rename is atomic, and the files of other scopes stay."""
+    key = "|".join(f"{column}={value}" for column, value in sorted(scope.items()))
+    target = live / f"scope-{hashlib.sha256(key.encode()).hexdigest()[:32]}.parquet"
+    files = sorted(new.glob("*.parquet")) if new.is_dir() else []
+    if files:
+        live.mkdir(parents=True, exist_ok=True)
+        os.replace(files[0], target)
+    else:
+        target.unlink(missing_ok=True)
 
 
 def _write_empty_partition(table: Table, folder: Path) -> None:

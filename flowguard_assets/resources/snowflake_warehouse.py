@@ -10,7 +10,7 @@ an incompatible change stops the run instead of rewriting data.
 import shutil
 import tempfile
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import date
@@ -155,7 +155,12 @@ class SnowflakeWarehouse(Warehouse):
                 cursor.execute(f"ALTER TABLE {self._name(table)} {statement}")
 
     def write(
-        self, spark: SparkSession, table: Table, df: DataFrame, partitions: Sequence[date]
+        self,
+        spark: SparkSession,
+        table: Table,
+        df: DataFrame,
+        partitions: Sequence[date],
+        scope: Mapping[str, str] | None = None,
     ) -> None:
         self.ensure_table(table)
         folder = Path(tempfile.mkdtemp(prefix="flowguard-load-", dir=self.staging_dir))
@@ -163,12 +168,14 @@ class SnowflakeWarehouse(Warehouse):
             data = folder / "data"
             df.select(table.column_names).write.parquet(str(data))
             files = sorted(data.glob("*.parquet"))
-            self._load(table, files, partitions)
+            self._load(table, files, partitions, scope or {})
         finally:
             shutil.rmtree(folder, ignore_errors=True)
 
-    def _load(self, table: Table, files: list[Path], partitions: Sequence[date]) -> None:
-        # A stage reference (@name) cannot be quoted; the schema is one of BRONZE/SILVER/GOLD.
+    def _load(
+        self, table: Table, files: list[Path], partitions: Sequence[date], scope: Mapping[str, str]
+    ) -> None:
+        # A stage reference (@name) cannot be quoted; the schema is one of BRONZE/SILVER/GOLD/AUDIT.
         stage = f"{table.schema.upper()}.FLOWGUARD_LOAD_{uuid.uuid4().hex.upper()}"
         partition_column = quote(table.partition_column)
         placeholders = ", ".join(["%s"] * len(partitions))
@@ -178,9 +185,10 @@ class SnowflakeWarehouse(Warehouse):
                 cursor.execute(f"PUT 'file://{file}' @{stage} AUTO_COMPRESS = FALSE")
             cursor.execute("BEGIN")
             try:
+                scoped = "".join(f" AND {quote(column)} = %s" for column in scope)
                 cursor.execute(
-                    f"DELETE FROM {self._name(table)} WHERE {partition_column} IN ({placeholders})",
-                    [day.isoformat() for day in partitions],
+                    f"DELETE FROM {self._name(table)} WHERE {partition_column} IN ({placeholders}){scoped}",
+                    [day.isoformat() for day in partitions] + list(scope.values()),
                 )
                 if files:
                     self._copy(cursor, table, stage)

@@ -2,7 +2,7 @@
 
 
 from abc import abstractmethod
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date
 
 import dagster as dg
@@ -29,12 +29,19 @@ class Warehouse(dg.ConfigurableResource):
 
     @abstractmethod
     def write(
-        self, spark: SparkSession, table: Table, df: DataFrame, partitions: Sequence[date]
+        self,
+        spark: SparkSession,
+        table: Table,
+        df: DataFrame,
+        partitions: Sequence[date],
+        scope: Mapping[str, str] | None = None,
     ) -> None:
         """Replace exactly `partitions` of `table` with the rows of `df`.
 
         Each partition is replaced atomically: readers and a killed run see it whole, old or new.
-        A partition of `partitions` without rows in `df` becomes empty.
+        A partition of `partitions` without rows in `df` becomes empty. With `scope` (column ->
+        value, and every row of `df` has those values), only the rows of those partitions with
+        those values are replaced, and rows written under other scopes stay.
         """
 
     @abstractmethod

@@ -1,0 +1,62 @@
+"""AUDIT.CHECK_RESULTS (SPEC §4, Quality history): every check evaluation, next to the data.
+
+Each step that evaluates checks writes its evaluations through the warehouse, scoped to the run
+and the checked asset: writing a run's evaluations again replaces that run's rows for that asset,
+and every other run's rows stay.
+"""
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+import dagster as dg
+from pyspark.sql import SparkSession
+
+from flowguard_assets.resources.warehouse import Warehouse
+from flowguard_assets.tables import CHECK_RESULTS
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """One check's evaluation for one day."""
+
+    check: dg.AssetCheckKey
+    day: date
+    passed: bool
+    metadata: dict[str, Any]
+    description: str = ""
+    severity: dg.AssetCheckSeverity = field(default=dg.AssetCheckSeverity.ERROR)
+    observed: float | None = None  # the measured value: a rate, a ratio or a count
+    threshold: float | None = None  # the bound it is held to, where there is one
+
+
+def _decimal(value: float | None) -> Decimal | None:
+    return None if value is None else Decimal(str(round(value, 6)))
+
+
+def record(session: SparkSession, warehouse: Warehouse, run_id: str, verdicts: Sequence[Verdict]) -> None:
+    """Write `verdicts` as the run's rows of AUDIT.CHECK_RESULTS, one scoped write per asset."""
+    evaluated_at = datetime.now(UTC).replace(tzinfo=None)
+    for asset in sorted({v.check.asset_key.to_user_string() for v in verdicts}):
+        mine = [v for v in verdicts if v.check.asset_key.to_user_string() == asset]
+        rows = [
+            (
+                v.check.name,
+                asset,
+                v.passed,
+                v.severity.value,
+                _decimal(v.observed),
+                _decimal(v.threshold),
+                json.dumps(v.metadata, default=str, sort_keys=True),
+                run_id,
+                evaluated_at,
+                v.day,
+            )
+            for v in mine
+        ]
+        df = session.createDataFrame(rows, CHECK_RESULTS.spark_schema)
+        days = sorted({v.day for v in mine})
+        warehouse.write(session, CHECK_RESULTS, df, days, scope={"RUN_ID": run_id, "ASSET_KEY": asset})
