@@ -68,8 +68,10 @@ def is_null_json(value: Column) -> Column:
 
 
 def json_boolean(value: Column) -> Column:
-    """A VARIANT field that is a JSON boolean, as a boolean; null for any other value."""
-    return F.when(F.schema_of_variant(value) == "BOOLEAN", F.variant_get(value, "$", "boolean"))
+    """A VARIANT field that is a JSON boolean, as a boolean; null for any other value.
+
+    `try_variant_get`, because Spark may evaluate the cast on rows the condition excludes."""
+    return F.when(F.schema_of_variant(value) == "BOOLEAN", F.try_variant_get(value, "$", "boolean"))
 
 
 def money(raw: Column) -> Column:
