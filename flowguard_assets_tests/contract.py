@@ -155,13 +155,13 @@ def expect(line: Line, known_items: set[int]) -> Expected:
         return Expected(line, ["malformed_record"])
     codes = ["missing_event_id"] if _missing(event.get("event_id")) else []
     user, item = _whole(event.get("user_id")), _whole(event.get("item_id"))
+    stamp_codes, moment = _timestamp(event, line.dt)
     values = {"EVENT_ID": None if _missing(event.get("event_id")) else event["event_id"],
-              "USER_ID": user, "ITEM_ID": item}
+              "USER_ID": user, "ITEM_ID": item, "TIMESTAMP": moment}
     if line.topic == ORDERS:
         codes += ["missing_order_id"] if _missing(event.get("order_id")) else []
         codes += _required("user_id", event.get("user_id"), user)
         codes += _required("item_id", event.get("item_id"), item)
-        stamp_codes, _ = _timestamp(event, line.dt)
         price = _price(event.get("price"))
         quantity = 1 if _missing(event.get("quantity")) else _whole(event["quantity"], 2**31)
         codes += stamp_codes + _required("price", event.get("price"), price)
@@ -179,7 +179,7 @@ def expect(line: Line, known_items: set[int]) -> Expected:
             codes.append("invalid_event_type")
         codes += _required("user_id", event.get("user_id"), user)
         codes += [] if _missing(event.get("item_id")) or item else ["invalid_item_id"]
-        codes += _timestamp(event, line.dt)[0]
+        codes += stamp_codes
         values |= {"EVENT_TYPE": kind, "SESSION_ID": event.get("session_id")}
     codes += ["unknown_item"] if item is not None and item not in known_items else []
     return Expected(line, codes, values)
