@@ -342,7 +342,7 @@ class _GatewayGenerator(_Generator):
                 "timestamp": value["timestamp"]}
 
     def order(self, value: dict) -> dict:
-        """`order_type` for `status`, a whole-number catalog price, location and metadata."""
+        """`order_type` for `status`, the catalog price as it is, location and metadata."""
         rng = self.rng
         status = value.pop("status", None) or "placed"
         return {**value, "price": self.foods[value["item_id"]]["price"], "order_type": status,
@@ -379,6 +379,7 @@ def gateway_catalog(catalog: list[dict]) -> list[dict]:
             for food in catalog]
 
 
+# producer -> (its event factory, the bundled catalog as that producer keeps it)
 GENERATORS = {"flowguard": (_Generator, list), "gateway": (_GatewayGenerator, gateway_catalog)}
 
 

@@ -13,7 +13,7 @@ from flowguard_assets.landing import LandingError, landing_files, read_lines
 from flowguard_assets.tables import CLICKS_RAW, ORDERS_RAW
 from flowguard_assets.transforms.bronze import to_bronze
 from flowguard_assets.transforms.parsing import iso_timestamp
-from flowguard_assets_tests.harness import CLICKS, ORDERS, envelope, write_landing
+from flowguard_assets_tests.harness import CLICKS, INVALID_TIMESTAMPS, ORDERS, envelope, write_landing
 
 DAY = date(2026, 2, 14)
 
@@ -221,12 +221,7 @@ TIMESTAMPS = {
     "2026-02-14T22:37:51.467Z": datetime(2026, 2, 14, 22, 37, 51, 467000),
     "2026-02-14T19:06:37+05:30": datetime(2026, 2, 14, 13, 36, 37),
     "2026-02-14T01:32:32.993340999": datetime(2026, 2, 14, 1, 32, 32, 993340),
-    "2026-02-30 10:00:00": None,
-    "20260214T101010Z": None,
-    "2026-02-14T10:10": None,
-    "2026-02-14  10:10:10": None,
-    "2026-02-14T10:10:10+0530": None,
-    1771000000: None,
+    **dict.fromkeys(INVALID_TIMESTAMPS),
 }
 
 
