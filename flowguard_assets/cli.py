@@ -10,7 +10,13 @@ from pathlib import Path
 import dagster as dg
 
 from flowguard_assets.config import ConfigError, load_settings
-from flowguard_assets.generate import AnomalyRates, bundled_catalog, generate_landing, write_catalog
+from flowguard_assets.generate import (
+    GENERATORS,
+    AnomalyRates,
+    generate_landing,
+    producer_catalog,
+    write_catalog,
+)
 
 DEMO_DAYS = 7
 
@@ -62,9 +68,10 @@ def cmd_generate(args: argparse.Namespace) -> None:
         clicks_per_day=args.clicks,
         seed=args.seed,
         rates=rates,
+        producer=args.producer,
     )
     if args.catalog_file:
-        write_catalog(Path(args.catalog_file), bundled_catalog())
+        write_catalog(Path(args.catalog_file), producer_catalog(args.producer))
     print(
         f"Wrote {summary.files} files ({summary.order_lines} order lines, {summary.click_lines}"
         f" click lines) for {args.start}..{summary.days[-1]} under {landing}"
@@ -218,7 +225,15 @@ def parser() -> argparse.ArgumentParser:
     generate.add_argument(
         "--rate", type=_rate, action="append", metavar="ANOMALY=P", help="anomaly probability"
     )
-    generate.add_argument("--catalog-file", help="also write the sample food catalog (JSON) here")
+    generate.add_argument(
+        "--producer",
+        choices=sorted(GENERATORS),
+        default="flowguard",
+        help="flowguard: SPEC 1's events (default); gateway: as the app's events gateway sends them",
+    )
+    generate.add_argument(
+        "--catalog-file", help="also write the sample food catalog (JSON, in the producer's format) here"
+    )
     generate.set_defaults(handler=cmd_generate)
 
     run = commands.add_parser("run", help="materialize days through Dagster as one run")

@@ -1,4 +1,9 @@
-"""Deterministic sample data for the landing zone (SPEC 1): same arguments, same bytes."""
+"""Deterministic sample data for the landing zone (SPEC 1): same arguments, same bytes.
+
+Two producers: `flowguard` (the default: SPEC 1's field tables, headers `producer_service` and
+`schema_version`) and `gateway` (the app's events gateway of SPEC 1.1: `order_type`, `is_click`,
+ad fields, microsecond timestamps, header `source`, the user id as key).
+"""
 
 
 import gzip
@@ -8,8 +13,9 @@ import uuid
 import zlib
 from collections import Counter, defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta, timezone
+from decimal import ROUND_HALF_UP, Decimal
 from itertools import accumulate, count
 from pathlib import Path
 
@@ -37,13 +43,25 @@ _COMMON_INVALID = (
     ("item_id", 0), ("timestamp", "2026-02-30T10:00:00Z"), ("timestamp", "yesterday"),
     ("timestamp", _DROP),
 )
+_ORDER_INVALID = _COMMON_INVALID + (
+    ("order_id", _DROP), ("price", 0), ("price", -5), ("price", 20000), ("price", "free"),
+    ("quantity", 0), ("quantity", -1), ("quantity", 2.5),
+)
 INVALID_FIELDS = {
-    ORDERS_TOPIC: _COMMON_INVALID + (
-        ("order_id", _DROP), ("price", 0), ("price", -5), ("price", 20000), ("price", "free"),
-        ("quantity", 0), ("quantity", -1), ("quantity", 2.5), ("status", "shipped"),
-    ),
+    ORDERS_TOPIC: _ORDER_INVALID + (("status", "shipped"),),
     CLICKS_TOPIC: _COMMON_INVALID + (("event_type", "hover"),),
 }
+GATEWAY_INVALID_FIELDS = {
+    ORDERS_TOPIC: _ORDER_INVALID + (("order_type", "shipped"),),
+    CLICKS_TOPIC: _COMMON_INVALID + (("is_click", "yes"),),
+}
+GATEWAY_SOURCE = "events_gateway"
+AD_TYPES = ("banner", "carousel", "sponsored_listing", "video")
+USER_AGENTS = (
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148",
+    "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 Chrome/122.0 Mobile Safari/537.36",
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 Chrome/122.0 Safari/537.36",
+)
 
 
 @dataclass(frozen=True)
@@ -87,6 +105,7 @@ class _Record:
     late: bool = False
     as_string: bool = False
     broken: str | None = None
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -104,7 +123,11 @@ def write_catalog(path: Path, catalog: list[dict]) -> None:
 
 
 class _Generator:
-    """Stateful event factory: user pool, popularity, anomalies, all driven by one seeded RNG."""
+    """Stateful event factory: user pool, popularity, anomalies, all driven by one seeded RNG.
+
+    Events follow SPEC 1's field tables; a subclass reshapes them as another producer sends."""
+
+    invalid_fields = INVALID_FIELDS
 
     def __init__(self, rng: random.Random, rates: AnomalyRates, catalog: list[dict], users: int):
         self.rng = rng
@@ -236,11 +259,20 @@ class _Generator:
             records += self.records(ORDERS_TOPIC, t, order_id, value)
         return records
 
+    def event(self, topic: str, key: str | None, value: dict) -> tuple[str | None, dict]:
+        """The record key and event this producer sends for a generated event."""
+        return key, value
+
+    def headers(self, topic: str, key: str | None, value: dict) -> dict[str, str]:
+        return {"producer_service": PRODUCERS[topic], "schema_version": "1"}
+
     def records(self, topic: str, t: int, key: str | None, value: dict) -> list[_Record]:
         """Kafka records for one event: anomalies applied, plus a producer retry when drawn."""
+        key, value = self.event(topic, key, value)
         rng, rates = self.rng, self.rates
         day = (EPOCH + timedelta(milliseconds=t)).date()
-        record = _Record(topic, day, t + rng.randint(0, 3_000), key, value, next(self.seq))
+        record = _Record(topic, day, t + rng.randint(0, 3_000), key, value, next(self.seq),
+                         headers=self.headers(topic, key, value))
         out = self.spoil(record, t)
         for r in out:
             r.as_string = isinstance(r.value, dict) and rng.random() < rates.value_as_string
@@ -265,8 +297,7 @@ class _Generator:
         elif rng.random() < rates.producer_retry:
             self.counts["producer_retry"] += 1
             retry_ms = record.kafka_ms + rng.randint(500, 5_000)
-            return [record, _Record(record.topic, record.day, retry_ms, record.key, value,
-                                    next(self.seq))]
+            return [record, replace(record, kafka_ms=retry_ms, seq=next(self.seq))]
         return [record]
 
     def malform(self, record: _Record) -> None:
@@ -282,7 +313,7 @@ class _Generator:
     def invalidate(self, record: _Record, day_end_ms: int) -> None:
         """Make one field of the event invalid; an unreadable timestamp keeps the Kafka day."""
         self.counts["invalid_field"] += 1
-        name, bad = self.rng.choice(INVALID_FIELDS[record.topic])
+        name, bad = self.rng.choice(self.invalid_fields[record.topic])
         if bad is _DROP:
             record.value.pop(name, None)
         else:
@@ -291,12 +322,78 @@ class _Generator:
             record.kafka_ms = min(record.kafka_ms, day_end_ms)
 
 
+class _GatewayGenerator(_Generator):
+    """The app's events gateway (SPEC 1.1): the same users, sessions and orders, sent its way."""
+
+    invalid_fields = GATEWAY_INVALID_FIELDS
+
+    def timestamp(self, ms: int) -> str:
+        """Pydantic's JSON of a datetime: microseconds, `Z` when aware, no zone when naive."""
+        instant = EPOCH + timedelta(milliseconds=ms, microseconds=self.rng.randrange(1, 1000))
+        text = instant.strftime("%Y-%m-%dT%H:%M:%S.%f")
+        return text + "Z" if self.rng.random() < 0.5 else text
+
+    def event(self, topic: str, key: str | None, value: dict) -> tuple[str | None, dict]:
+        shape = self.order if topic == ORDERS_TOPIC else self.click
+        return str(value["user_id"]), shape(value)
+
+    def headers(self, topic: str, key: str | None, value: dict) -> dict[str, str]:
+        return {"event_type": value["event_type"], "source": GATEWAY_SOURCE, "user_id": key,
+                "timestamp": value["timestamp"]}
+
+    def order(self, value: dict) -> dict:
+        """`order_type` for `status`, the catalog price as it is, location and metadata."""
+        rng = self.rng
+        status = value.pop("status", None) or "placed"
+        return {**value, "price": self.foods[value["item_id"]]["price"], "order_type": status,
+                "location": {"lat": round(rng.uniform(47.3, 54.9), 5),
+                             "lng": round(rng.uniform(6.0, 15.0), 5)},
+                "metadata": {"app_version": rng.choice(("4.1.0", "4.2.0", "4.2.1")),
+                             "platform": rng.choice(DEVICES)}}
+
+    def click(self, value: dict) -> dict:
+        """`is_click` decides; `event_type` stays "click" unless the /impression endpoint sent
+        it; about an ad, usually without `item_id`."""
+        rng = self.rng
+        is_click = value["event_type"] == "click"
+        endpoint_impression = not is_click and rng.random() < 0.2
+        item = value.pop("item_id")
+        ad = rng.randrange(1, 400)
+        shaped = {**value, "event_type": "impression" if endpoint_impression else "click",
+                  "is_click": is_click, "ad_id": f"ad-{ad:04d}",
+                  "ad_campaign_id": f"cmp-{ad % 25 + 1:03d}", "ad_type": rng.choice(AD_TYPES),
+                  "page_url": f"https://app.example.com/{rng.choice(('home', 'search', 'offers'))}",
+                  "referrer": rng.choice((None, "https://www.google.com/", "push")),
+                  "user_agent": rng.choice(USER_AGENTS),
+                  "ip_address": f"10.{rng.randrange(256)}.{rng.randrange(256)}.{rng.randrange(1, 255)}",
+                  "metadata": {"placement": rng.choice(("feed", "top", "sidebar"))}}
+        if item is not None and rng.random() < 0.15:
+            shaped["item_id"] = item
+        return shaped
+
+
+def gateway_catalog(catalog: list[dict]) -> list[dict]:
+    """`catalog` as the gateway's `food_items.json` holds it: whole-number prices, no created_at."""
+    return [{**{k: v for k, v in food.items() if k != "created_at"},
+             "price": int(Decimal(str(food["price"])).quantize(Decimal(1), ROUND_HALF_UP))}
+            for food in catalog]
+
+
+# producer -> (its event factory, the bundled catalog as that producer keeps it)
+GENERATORS = {"flowguard": (_Generator, list), "gateway": (_GatewayGenerator, gateway_catalog)}
+
+
+def producer_catalog(producer: str) -> list[dict]:
+    """The food catalog a producer prices its orders from (the bundled one, in its format)."""
+    return GENERATORS[producer][1](bundled_catalog())
+
+
 def _serialize(record: _Record) -> str:
     """The landing line of a record."""
     value = json.dumps(record.value, separators=(",", ":")) if record.as_string else record.value
     envelope = {"topic": record.topic, "partition": record.partition, "offset": record.offset,
                 "timestamp": record.kafka_ms, "key": record.key,
-                "headers": {"producer_service": PRODUCERS[record.topic], "schema_version": "1"},
+                "headers": record.headers,
                 "value": value}
     line = json.dumps(envelope, separators=(",", ":"), ensure_ascii=False)
     if record.broken == "truncated_line":
@@ -382,11 +479,13 @@ def generate_landing(
     landing_dir: Path, start: date, days: int, *, orders_per_day: int = 1000,
     clicks_per_day: int = 24000, seed: int = 7, rates: AnomalyRates = AnomalyRates(),
     catalog: list[dict] | None = None, gzip_share: float = 0.3, in_progress_file: bool = True,
+    producer: str = "flowguard",
 ) -> GenerationSummary:
-    """Write `days` days of order and click records from `start` into `landing_dir` (SPEC 1)."""
+    """Write `days` days of order and click records from `start` into `landing_dir` (SPEC 1), as
+    `producer` (a name of GENERATORS) sends them; `catalog` defaults to `producer_catalog`."""
     rng = random.Random(seed)
-    catalog = bundled_catalog() if catalog is None else catalog
-    gen = _Generator(rng, rates, catalog, max(10, clicks_per_day // 10))
+    catalog = producer_catalog(producer) if catalog is None else catalog
+    gen = GENERATORS[producer][0](rng, rates, catalog, max(10, clicks_per_day // 10))
     all_days = [start + timedelta(days=i) for i in range(days)]
     records: list[_Record] = []
     for i, day in enumerate(all_days):

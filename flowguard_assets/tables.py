@@ -72,7 +72,7 @@ _ENVELOPE = _cols(
     ("KAFKA_PARTITION", I, "Kafka partition"),
     ("KAFKA_OFFSET", L, "Kafka offset"),
     ("KAFKA_TIMESTAMP", TS, "Kafka record time (UTC)"),
-    ("PRODUCER_SERVICE", S, "headers.producer_service"),
+    ("PRODUCER_SERVICE", S, "headers.producer_service, else headers.source"),
     ("SCHEMA_VERSION", S, "headers.schema_version"),
     ("SOURCE_FILE", S, "landing file name the line came from"),
     ("SOURCE_LINE", L, "1-based line number in SOURCE_FILE"),
@@ -155,7 +155,7 @@ ORDERS_CLEAN = Table(
         ("ITEM_NAME", S, "item name as sent"),
         ("QUANTITY", I, "quantity, 1 when absent; null when invalid"),
         ("PRICE", MONEY, "unit price; null when missing or invalid"),
-        ("STATUS", S, "order status, 'placed' when absent"),
+        ("STATUS", S, "status, else order_type, else 'placed'"),
         ("ORDER_TIMESTAMP", TS, "event time (UTC); null when missing or invalid"),
         ("ORDER_AMOUNT", MONEY, "PRICE * QUANTITY"),
     )
@@ -176,7 +176,7 @@ CLICKS_CLEAN = Table(
         ("USER_ID", L, "user id; null when missing or invalid"),
         ("SESSION_ID", S, "session id"),
         ("ITEM_ID", L, "item id; null when absent or invalid"),
-        ("EVENT_TYPE", S, "'click' or 'impression'"),
+        ("EVENT_TYPE", S, "'click' or 'impression': a boolean is_click decides, else event_type"),
         ("CLICK_TIMESTAMP", TS, "event time (UTC); null when missing or invalid"),
     )
     + _ENRICHMENT
@@ -357,13 +357,15 @@ _LINEAGE_COLUMNS = ("INGESTION_ID", "SOURCE_FILE", "SOURCE_LINE")
 LINEAGE: dict[str, dict[str, list[tuple[Table, str]]]] = {
     ORDERS_CLEAN.name: {
         **_same(ORDERS_RAW, "EVENT_ID", "ORDER_ID", "USER_ID", "ITEM_ID", "ITEM_NAME", "QUANTITY"),
-        **_same(ORDERS_RAW, "PRICE", "STATUS", *_LINEAGE_COLUMNS),
+        **_same(ORDERS_RAW, "PRICE", *_LINEAGE_COLUMNS),
+        "STATUS": [(ORDERS_RAW, "STATUS"), (ORDERS_RAW, "RAW_EVENT")],
         "ORDER_TIMESTAMP": [(ORDERS_RAW, "EVENT_TIMESTAMP")],
         "ORDER_AMOUNT": [(ORDERS_RAW, "PRICE"), (ORDERS_RAW, "QUANTITY")],
         "DATE_PARTITION": [(ORDERS_RAW, "PARTITION_DATE")],
     },
     CLICKS_CLEAN.name: {
-        **_same(CLICKS_RAW, "EVENT_ID", "USER_ID", "SESSION_ID", "ITEM_ID", "EVENT_TYPE"),
+        **_same(CLICKS_RAW, "EVENT_ID", "USER_ID", "SESSION_ID", "ITEM_ID"),
+        "EVENT_TYPE": [(CLICKS_RAW, "EVENT_TYPE"), (CLICKS_RAW, "RAW_EVENT")],
         **_same(CLICKS_RAW, *_LINEAGE_COLUMNS),
         "CLICK_TIMESTAMP": [(CLICKS_RAW, "EVENT_TIMESTAMP")],
         "DATE_PARTITION": [(CLICKS_RAW, "PARTITION_DATE")],

@@ -18,6 +18,13 @@ from flowguard_assets.tables import Table
 
 ORDERS = "raw.orders.v1"
 CLICKS = "raw.clicks.v1"
+# Event timestamps SPEC's Timestamps paragraph rejects: each is `invalid_timestamp`.
+INVALID_TIMESTAMPS = (
+    "yesterday", "2026-02-30T10:00:00Z", "2026-02-30 10:00:00", "2026-02-14T25:00:00Z",
+    1771072200000, 1771000000, "20260214T101010Z", "2026-02-14T10:10", "2026-02-14 09:00",
+    "2026-02-14  10:10:10", "2026-02-14T10:10:10+0530", "2026-02-14T10:10:10.",
+    "2026-02-14T10:10:10.1234567891Z", "2026-02-14t10:10:10z", "2026-02-14T10:10:10Z\n", "2026-02-14",
+)
 
 
 def envelope(

@@ -11,10 +11,11 @@ from hypothesis import strategies as st
 
 from flowguard_assets.landing import landing_files, read_lines
 from flowguard_assets.resources.catalog import FoodCatalogResource
-from flowguard_assets.tables import ORDERS_RAW
+from flowguard_assets.tables import CLICKS_RAW, ORDERS_RAW
 from flowguard_assets.transforms.bronze import to_bronze
-from flowguard_assets.transforms.silver import ORDER_RULES, VALIDATION_CODES, to_silver
-from flowguard_assets_tests.harness import ORDERS, envelope
+from flowguard_assets.transforms.silver import CLICK_RULES, ORDER_RULES, VALIDATION_CODES, to_silver
+from flowguard_assets_tests import contract
+from flowguard_assets_tests.harness import CLICKS, ORDERS, envelope
 
 DAY = date(2026, 2, 14)
 CODES = set(VALIDATION_CODES["ORDERS_CLEAN"])
@@ -35,7 +36,13 @@ ANY_JSON = st.recursive(
     lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4),
     max_leaves=12,
 )
-EVENTS = st.fixed_dictionaries({}, optional={field: ANY_JSON for field in [*GOOD, "quantity", "status"]})
+EVENTS = st.fixed_dictionaries(
+    {}, optional={field: ANY_JSON for field in [*GOOD, "quantity", "status", "order_type"]}
+)
+CLICK_EVENTS = st.fixed_dictionaries(
+    {"event_id": st.uuids().map(str), "timestamp": st.just(GOOD["timestamp"]), "user_id": st.just(1)},
+    optional={"is_click": ANY_JSON, "event_type": ANY_JSON | st.sampled_from(["click", "impression"])},
+)
 
 
 def _bad_lines() -> list[bytes]:
@@ -61,12 +68,13 @@ def catalog(spark):
     return FoodCatalogResource().load(spark)
 
 
-def through_silver(spark, catalog, folder: Path, lines: list[bytes]) -> list[dict]:
-    target = folder / ORDERS / f"dt={DAY.isoformat()}"
+def through_silver(spark, catalog, folder: Path, lines: list[bytes], topic=ORDERS) -> list[dict]:
+    target = folder / topic / f"dt={DAY.isoformat()}"
     target.mkdir(parents=True, exist_ok=True)
     (target / "input.jsonl").write_bytes(b"\n".join(lines) + b"\n")
-    bronze = to_bronze(read_lines(spark, landing_files(folder, ORDERS, [DAY])), ORDERS_RAW)
-    return [r.asDict() for r in to_silver(bronze, catalog, ORDER_RULES, "test").collect()]
+    raw, rules = (ORDERS_RAW, ORDER_RULES) if topic == ORDERS else (CLICKS_RAW, CLICK_RULES)
+    bronze = to_bronze(read_lines(spark, landing_files(folder, topic, [DAY])), raw)
+    return [r.asDict() for r in to_silver(bronze, catalog, rules, "test").collect()]
 
 
 def assert_consistent(row: dict) -> None:
@@ -105,3 +113,16 @@ def test_random_events_and_bytes_never_crash_and_are_judged_by_the_rules(spark, 
     assert len(rows) == len(lines)
     for row in rows:
         assert_consistent(row)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(events=st.lists(CLICK_EVENTS, min_size=1, max_size=15))
+def test_any_is_click_and_event_type_are_judged_by_the_rules(spark, catalog, tmp_path_factory, events):
+    lines = [envelope(event, topic=CLICKS, offset=n).encode() for n, event in enumerate(events)]
+    rows = sorted(through_silver(spark, catalog, tmp_path_factory.mktemp("clicks"), lines, CLICKS),
+                  key=lambda r: r["SOURCE_LINE"])
+    for n, (event, row) in enumerate(zip(events, rows, strict=True), start=1):
+        expected = contract.expect(contract.Line(CLICKS, DAY, "input.jsonl", n, "", {}, event), set())
+        assert row["VALIDATION_ERRORS"] == (",".join(expected.codes) or None), event
+        if row["IS_VALID"]:
+            assert row["EVENT_TYPE"] == expected.values["EVENT_TYPE"], event

@@ -2,16 +2,18 @@
 
 import gzip
 import json
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from pyspark.sql import functions as F
 
 from flowguard_assets.landing import LandingError, landing_files, read_lines
 from flowguard_assets.tables import CLICKS_RAW, ORDERS_RAW
 from flowguard_assets.transforms.bronze import to_bronze
-from flowguard_assets_tests.harness import CLICKS, ORDERS, envelope, write_landing
+from flowguard_assets.transforms.parsing import iso_timestamp
+from flowguard_assets_tests.harness import CLICKS, INVALID_TIMESTAMPS, ORDERS, envelope, write_landing
 
 DAY = date(2026, 2, 14)
 
@@ -183,3 +185,59 @@ def test_file_that_is_not_gzip_fails_with_its_path(spark, tmp_path):
     (folder / "plain.jsonl.gz").write_text(envelope(ORDER))
     with pytest.raises(Exception, match=f"Cannot read landing file {folder}/plain.jsonl.gz"):
         bronze(spark, tmp_path)
+
+
+def test_producer_service_is_the_producer_service_header_else_source(spark, tmp_path):
+    headers = [
+        {"producer_service": "order-service", "source": "events_gateway"},
+        {"event_type": "order", "source": "events_gateway", "user_id": "42", "timestamp": "1771072200000"},
+        {"schema_version": "1"},
+    ]
+    lines = [envelope(ORDER, offset=n, headers=h) for n, h in enumerate(headers)]
+    write_landing(tmp_path, ORDERS, DAY, "a.jsonl", lines)
+    rows = bronze(spark, tmp_path)
+    assert [(r["PRODUCER_SERVICE"], r["SCHEMA_VERSION"]) for r in rows] == [
+        ("order-service", None),
+        ("events_gateway", None),
+        (None, "1"),
+    ]
+
+
+def test_bronze_types_what_the_gateway_event_says(spark, tmp_path):
+    order = {k: v for k, v in ORDER.items() if k != "status"} | {"order_type": "cancelled"}
+    click = {"event_id": "c-1", "event_type": "click", "is_click": False, "user_id": 5,
+             "timestamp": "2026-02-14T10:00:00.123456"}
+    write_landing(tmp_path, ORDERS, DAY, "o.jsonl", [envelope(order)])
+    write_landing(tmp_path, CLICKS, DAY, "c.jsonl", [envelope(click, topic=CLICKS)])
+    (order_row,) = bronze(spark, tmp_path)
+    (click_row,) = bronze(spark, tmp_path, CLICKS, CLICKS_RAW)
+    assert order_row["STATUS"] is None  # Silver reads order_type
+    assert click_row["EVENT_TYPE"] == "click"  # Silver reads is_click
+    assert click_row["EVENT_TIMESTAMP"] == datetime(2026, 2, 14, 10, 0, 0, 123456)
+
+
+TIMESTAMPS = {
+    "2026-02-14 21:07:07": datetime(2026, 2, 14, 21, 7, 7),
+    "2026-02-14T22:37:51.467Z": datetime(2026, 2, 14, 22, 37, 51, 467000),
+    "2026-02-14T19:06:37+05:30": datetime(2026, 2, 14, 13, 36, 37),
+    "2026-02-14T01:32:32.993340999": datetime(2026, 2, 14, 1, 32, 32, 993340),
+    **dict.fromkeys(INVALID_TIMESTAMPS),
+}
+
+
+def test_event_timestamp_follows_the_spec_forms(spark, tmp_path):
+    lines = [envelope({**ORDER, "timestamp": text}, offset=n) for n, text in enumerate(TIMESTAMPS)]
+    write_landing(tmp_path, ORDERS, DAY, "a.jsonl", lines)
+    assert [r["EVENT_TIMESTAMP"] for r in bronze(spark, tmp_path)] == list(TIMESTAMPS.values())
+
+
+def test_a_timestamp_without_zone_is_utc_whatever_the_session_time_zone(spark):
+    texts = ["2026-02-14 10:00:00", "2026-02-14T10:00:00.5", "2026-02-14T10:00:00Z"]
+    frame = spark.createDataFrame([(t,) for t in texts], "t string")
+    spark.conf.set("spark.sql.session.timeZone", "Asia/Kolkata")
+    try:
+        micros = [r[0] for r in frame.select(F.unix_micros(iso_timestamp(F.col("t")))).collect()]
+    finally:
+        spark.conf.set("spark.sql.session.timeZone", "UTC")
+    ten_utc = int(datetime(2026, 2, 14, 10, tzinfo=timezone.utc).timestamp() * 1_000_000)
+    assert micros == [ten_utc, ten_utc + 500_000, ten_utc]

@@ -6,6 +6,9 @@ from decimal import Decimal
 import psycopg2
 import pytest
 
+from flowguard_assets.cli import main
+from flowguard_assets.config import load_settings
+from flowguard_assets.resources import build_resources
 from flowguard_assets.resources.catalog import CATALOG_SCHEMA, CatalogError, FoodCatalogResource
 
 SECRET = "s3cret-SENTINEL"
@@ -182,3 +185,48 @@ def test_source_never_contains_the_password(pg_database, tmp_path):
         f"postgres://{pg_database['host']}:{pg_database['port']}/{pg_database['dbname']}"
     )
     assert all(SECRET not in catalog.source for catalog in catalogs)
+
+
+GATEWAY_FOODS = [
+    {"food_id": 1, "name": "Chicken Biryani", "category": "Biryani", "price": 299,
+     "description": "Hyderabadi dum biryani", "image_url": "https://img.example/1.jpg",
+     "is_available": True},
+    {"food_id": 2, "name": "Paneer Tikka", "category": "Starters", "price": 249,
+     "description": "Char-grilled cottage cheese", "image_url": "https://img.example/2.jpg",
+     "is_available": False},
+]
+GATEWAY_ROWS = [
+    (1, "Chicken Biryani", "Biryani", Decimal("299.00"), "Hyderabadi dum biryani", True),
+    (2, "Paneer Tikka", "Starters", Decimal("249.00"), "Char-grilled cottage cheese", False),
+]
+
+
+def test_the_gateway_food_items_file_is_a_catalog_file(spark, tmp_path, monkeypatch):
+    path = tmp_path / "food_items.json"
+    path.write_text(json.dumps(GATEWAY_FOODS, indent=2), encoding="utf-8")
+    monkeypatch.delenv("POSTGRES_HOST", raising=False)
+    monkeypatch.setenv("FLOWGUARD_CATALOG_FILE", str(path))
+    catalog = build_resources(load_settings())["catalog"]
+
+    assert catalog.fetch_rows() == GATEWAY_ROWS
+    assert sorted(tuple(row) for row in catalog.load(spark).collect()) == GATEWAY_ROWS
+
+
+def test_load_catalog_installs_the_gateway_file_into_postgres(pg_database, tmp_path, monkeypatch, capsys):
+    path = tmp_path / "food_items.json"
+    path.write_text(json.dumps(GATEWAY_FOODS), encoding="utf-8")
+    db = pg_database
+    for name, value in [("POSTGRES_HOST", db["host"]), ("POSTGRES_PORT", str(db["port"])),
+                        ("POSTGRES_DB", db["dbname"]), ("POSTGRES_USER", db["user"])]:
+        monkeypatch.setenv(name, value)
+
+    assert main(["load-catalog", "--file", str(path)]) == 0
+    assert main(["load-catalog", "--file", str(path)]) == 0  # idempotent
+    assert "Loaded 2 dishes" in capsys.readouterr().out
+    with psycopg2.connect(**db) as connection, connection.cursor() as cursor:
+        cursor.execute("SELECT food_id, price, image_url, created_at FROM foods ORDER BY food_id")
+        stored = cursor.fetchall()
+    connection.close()
+    assert stored == [(1, Decimal("299.00"), "https://img.example/1.jpg", None),
+                      (2, Decimal("249.00"), "https://img.example/2.jpg", None)]
+    assert sorted(postgres_catalog(db, password=None).fetch_rows()) == GATEWAY_ROWS

@@ -1,4 +1,4 @@
-"""Tests of the landing-zone sample-data generator (pure Python, no Spark)."""
+"""Tests of the landing-zone sample-data generator, both producers (pure Python, no Spark)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ import gzip
 import json
 import re
 from collections import Counter, defaultdict
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -17,8 +16,11 @@ from flowguard_assets.generate import (
     GenerationSummary,
     bundled_catalog,
     generate_landing,
+    producer_catalog,
     write_catalog,
 )
+from flowguard_assets.cli import main
+from flowguard_assets_tests.contract import Line, expect, read_landing, read_text, spec_timestamp
 
 START = date(2026, 2, 1)
 DAYS = 3
@@ -31,63 +33,6 @@ CATALOG_FIELDS = {"food_id", "name", "category", "price", "description", "image_
 Landing = tuple[Path, GenerationSummary]
 
 
-@dataclass
-class Line:
-    """One non-empty landing line with what could be read from it."""
-
-    topic: str
-    dt: date
-    file: str
-    text: str
-    envelope: dict | None
-    event: dict | None
-
-
-def parse_ts(text: object) -> datetime | None:
-    """UTC instant of an ISO-8601 event timestamp, None when unreadable."""
-    try:
-        value = datetime.fromisoformat(text)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return None
-    if value.tzinfo is None:
-        return value.replace(tzinfo=timezone.utc)
-    return value.astimezone(timezone.utc)
-
-
-def read_text(path: Path) -> str:
-    data = path.read_bytes()
-    return (gzip.decompress(data) if path.name.endswith(".gz") else data).decode("utf-8")
-
-
-def parse_line(topic: str, dt: date, file: str, text: str) -> Line:
-    try:
-        envelope = json.loads(text)
-    except ValueError:
-        envelope = None
-    if not isinstance(envelope, dict):
-        return Line(topic, dt, file, text, None, None)
-    value = envelope["value"]
-    if isinstance(value, str):
-        try:
-            value = json.loads(value)
-        except ValueError:
-            value = None
-    return Line(topic, dt, file, text, envelope, value if isinstance(value, dict) else None)
-
-
-def read_landing(root: Path) -> list[Line]:
-    """Every non-empty line of every readable file, as a reader following SPEC 1 sees them."""
-    lines = []
-    for path in sorted(root.glob("*/dt=*/*")):
-        if path.name.startswith(("_", ".")):
-            continue
-        dt = date.fromisoformat(path.parent.name.removeprefix("dt="))
-        for text in read_text(path).split("\n"):
-            if text.strip():
-                lines.append(parse_line(path.parent.parent.name, dt, path.name, text))
-    return lines
-
-
 def positive_int(value: object) -> bool:
     if isinstance(value, str):
         return value.isdigit() and int(value) > 0
@@ -95,34 +40,9 @@ def positive_int(value: object) -> bool:
 
 
 def invalid_fields(line: Line) -> set[str]:
-    """Fields of a readable event that break the SPEC 1 rules."""
-    event, bad = line.event, set()
-    assert event is not None
-    if not event.get("event_id"):
-        bad.add("event_id")
-    if parse_ts(event.get("timestamp")) is None:
-        bad.add("timestamp")
-    if not positive_int(event.get("user_id")):
-        bad.add("user_id")
-    if line.topic == "raw.clicks.v1":
-        bad |= {"event_type"} if event.get("event_type") not in ("click", "impression") else set()
-        return bad | ({"item_id"} if event.get("item_id") is not None
-                      and not positive_int(event["item_id"]) else set())
-    if not event.get("order_id"):
-        bad.add("order_id")
-    if not positive_int(event.get("item_id")):
-        bad.add("item_id")
-    price = event.get("price")
-    try:
-        if isinstance(price, bool) or not 0 < float(price) < 10000:
-            bad.add("price")
-    except (TypeError, ValueError):
-        bad.add("price")
-    if event.get("quantity") is not None and not positive_int(event["quantity"]):
-        bad.add("quantity")
-    if event.get("status") not in (None, "placed", "confirmed", "delivered", "cancelled"):
-        bad.add("status")
-    return bad
+    """Fields of a readable event that break the SPEC 1 rules (as the tests read SPEC)."""
+    codes = expect(line, known_items=set()).codes
+    return {code.split("_", 1)[1] for code in codes if code.startswith(("missing_", "invalid_"))}
 
 
 @pytest.fixture(scope="module")
@@ -234,7 +154,7 @@ def test_every_anomaly_kind_occurs_with_default_rates(lines: list[Line], landing
                    and int(ln.event["item_id"]) not in known for ln in readable)
         late = [ln for ln in readable if ln.topic == topic and ln.file.startswith("late-")]
         assert late and all(ln.envelope["timestamp"] / 1000
-                            - parse_ts(ln.event["timestamp"]).timestamp() > 3600 for ln in late)
+                            - spec_timestamp(ln.event["timestamp"]).timestamp() > 3600 for ln in late)
 
 
 def test_dt_folder_is_utc_date_of_event_timestamp(lines: list[Line]) -> None:
@@ -243,7 +163,7 @@ def test_dt_folder_is_utc_date_of_event_timestamp(lines: list[Line]) -> None:
     for ln in lines:
         if not ln.event:
             continue
-        instant = parse_ts(ln.event.get("timestamp"))
+        instant = spec_timestamp(ln.event.get("timestamp"))
         kafka_date = datetime.fromtimestamp(ln.envelope["timestamp"] / 1000, timezone.utc).date()
         assert (instant.date() if instant else kafka_date) == ln.dt
         checked += 1
@@ -256,7 +176,7 @@ def test_kafka_timestamp_follows_event_time_and_offsets_are_unique(lines: list[L
         if ln.envelope:
             records[ln.topic, ln.envelope["partition"], ln.envelope["offset"]].add(ln.text)
             assert ln.envelope["headers"]["schema_version"] == "1"
-        instant = parse_ts(ln.event.get("timestamp")) if ln.event else None
+        instant = spec_timestamp(ln.event.get("timestamp")) if ln.event else None
         if instant and not ln.file.startswith("late-"):
             lag = ln.envelope["timestamp"] / 1000 - instant.timestamp()
             assert -1 < lag < 10
@@ -267,7 +187,7 @@ def test_kafka_timestamp_follows_event_time_and_offsets_are_unique(lines: list[L
 def test_lunch_and_dinner_peaks(orders: list[Line]) -> None:
     hours = Counter()
     for _, ts in {(ln.event["order_id"], ln.event["timestamp"]) for ln in orders}:
-        hours[parse_ts(ts).hour] += 1
+        hours[spec_timestamp(ts).hour] += 1
     night = sum(hours[h] for h in range(2, 6))
     assert hours[12] + hours[13] > 3 * night
     assert hours[19] + hours[20] > 3 * night
@@ -322,3 +242,82 @@ def test_bundled_catalog_matches_spec(tmp_path: Path) -> None:
     assert 0 < sum(not food["is_available"] for food in catalog) < 5
     write_catalog(tmp_path / "sub" / "foods.json", catalog)
     assert json.loads((tmp_path / "sub" / "foods.json").read_text()) == catalog
+
+
+GATEWAY_HEADERS = {"event_type", "source", "user_id", "timestamp"}
+GATEWAY_TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z?")
+AD_FIELDS = {"ad_id", "ad_campaign_id", "ad_type", "page_url", "referrer", "user_agent",
+             "ip_address", "metadata"}
+
+
+@pytest.fixture(scope="module")
+def gateway_lines(tmp_path_factory: pytest.TempPathFactory) -> list[Line]:
+    root = tmp_path_factory.mktemp("gateway")
+    generate_landing(root, START, 2, orders_per_day=400, clicks_per_day=4000, producer="gateway")
+    return read_landing(root)
+
+
+def test_gateway_records_carry_its_headers_and_the_user_id_as_key(gateway_lines) -> None:
+    records = [ln for ln in gateway_lines if ln.envelope]
+    assert all(set(ln.envelope["headers"]) == GATEWAY_HEADERS for ln in records)
+    assert {ln.envelope["headers"]["source"] for ln in records} == {"events_gateway"}
+    events = [ln for ln in records if ln.event and positive_int(ln.event.get("user_id"))]
+    assert all(ln.envelope["key"] == ln.envelope["headers"]["user_id"] == str(ln.event["user_id"])
+               for ln in events)
+    assert any(isinstance(ln.envelope["value"], str) and ln.event for ln in records)
+    by_record = Counter((ln.topic, ln.envelope["partition"], ln.envelope["offset"]) for ln in records)
+    assert any(n > 1 for n in by_record.values())  # sink redeliveries
+
+
+def test_gateway_orders_have_order_type_and_no_status(gateway_lines) -> None:
+    orders = [ln.event for ln in gateway_lines if ln.topic == TOPICS[0] and ln.event]
+    assert not any("status" in e for e in orders)
+    assert all({"order_type", "restaurant_id", "city", "location", "metadata"} <= set(e) for e in orders)
+    kinds = Counter(e["order_type"] for e in orders)
+    assert set(kinds) == {"placed", "confirmed", "delivered", "cancelled", "shipped"}
+    assert 0.02 < kinds["cancelled"] / len(orders) < 0.08
+    prices = {food["food_id"]: food["price"] for food in producer_catalog("gateway")}
+    priced = [e for e in orders if positive_int(e.get("item_id")) and int(e["item_id"]) in prices
+              and e["price"] == prices[int(e["item_id"])]]
+    assert len(priced) > 0.95 * len(orders) and all(isinstance(e["price"], int) for e in priced)
+
+
+def test_gateway_clicks_are_decided_by_is_click(gateway_lines) -> None:
+    clicks = [ln.event for ln in gateway_lines if ln.topic == TOPICS[1] and ln.event]
+    assert all(AD_FIELDS <= set(e) for e in clicks)
+    kinds = Counter((e.get("is_click"), e.get("event_type")) for e in clicks)
+    assert kinds[True, "impression"] == 0 and kinds[True, "click"] > 0
+    assert kinds[False, "click"] > 2 * kinds[False, "impression"] > 0  # most impressions say "click"
+    assert kinds[False, "click"] + kinds[False, "impression"] > 2 * kinds[True, "click"]
+    assert kinds["yes", "click"] + kinds["yes", "impression"] > 0  # the invalid-field anomaly
+    assert sum("item_id" not in e for e in clicks) > 0.7 * len(clicks)
+
+
+def test_gateway_timestamps_have_microseconds_with_z_or_no_zone(gateway_lines) -> None:
+    stamps = [ln.event["timestamp"] for ln in gateway_lines if ln.event and not invalid_fields(ln)]
+    assert all(GATEWAY_TIMESTAMP.fullmatch(ts) for ts in stamps)
+    assert 0.3 < sum(ts.endswith("Z") for ts in stamps) / len(stamps) < 0.7
+    readable = [ln for ln in gateway_lines if ln.event and spec_timestamp(ln.event.get("timestamp"))]
+    assert all(spec_timestamp(ln.event["timestamp"]).date() == ln.dt for ln in readable)
+
+
+def test_gateway_catalog_has_whole_prices_and_no_created_at() -> None:
+    bundled, gateway = bundled_catalog(), producer_catalog("gateway")
+    assert [f["food_id"] for f in gateway] == [f["food_id"] for f in bundled]
+    assert all(set(f) == CATALOG_FIELDS - {"created_at"} for f in gateway)
+    assert all(isinstance(f["price"], int) and abs(f["price"] - b["price"]) <= 0.5
+               for f, b in zip(gateway, bundled))
+
+
+def test_generate_command_writes_the_chosen_producer(tmp_path: Path) -> None:
+    base = ["generate", "--start", "2026-02-01", "--days", "1", "--orders", "40", "--clicks", "300"]
+    for producer in ("flowguard", "gateway"):
+        landing, catalog = tmp_path / producer, tmp_path / f"{producer}.json"
+        assert main([*base, "--landing", str(landing), "--producer", producer,
+                     "--catalog-file", str(catalog)]) == 0
+        assert json.loads(catalog.read_text()) == producer_catalog(producer)
+        headers = {frozenset(ln.envelope["headers"]) for ln in read_landing(landing) if ln.envelope}
+        expected = GATEWAY_HEADERS if producer == "gateway" else {"producer_service", "schema_version"}
+        assert headers == {frozenset(expected)}
+    assert main([*base, "--landing", str(tmp_path / "default")]) == 0
+    assert snapshot(tmp_path / "default") == snapshot(tmp_path / "flowguard")

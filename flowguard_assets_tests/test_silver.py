@@ -11,7 +11,7 @@ from flowguard_assets.resources.catalog import CATALOG_SCHEMA
 from flowguard_assets.tables import CLICKS_RAW, ORDERS_RAW
 from flowguard_assets.transforms.bronze import to_bronze
 from flowguard_assets.transforms.silver import CLICK_RULES, ORDER_RULES, to_silver
-from flowguard_assets_tests.harness import CLICKS, envelope, millis
+from flowguard_assets_tests.harness import CLICKS, INVALID_TIMESTAMPS, envelope, millis
 
 DAY = date(2026, 2, 14)
 ABSENT = object()
@@ -113,10 +113,7 @@ ORDER_CASES = [
         ({"item_id": "seven"}, "invalid_item_id"),
         ({"timestamp": ABSENT}, "missing_timestamp"),
         ({"timestamp": ""}, "missing_timestamp"),
-        ({"timestamp": "yesterday"}, "invalid_timestamp"),
-        ({"timestamp": "2026-02-30T10:00:00Z"}, "invalid_timestamp"),
-        ({"timestamp": "2026-02-14T25:00:00Z"}, "invalid_timestamp"),
-        ({"timestamp": 1771072200000}, "invalid_timestamp"),
+        *[({"timestamp": text}, "invalid_timestamp") for text in INVALID_TIMESTAMPS],
         ({"timestamp": "2026-02-15T00:00:00Z"}, "timestamp_outside_partition"),
         ({"timestamp": "2026-02-14T23:30:00-05:00"}, "timestamp_outside_partition"),
         ({"timestamp": "2026-02-13T23:59:59.999999"}, "timestamp_outside_partition"),
@@ -133,6 +130,8 @@ ORDER_CASES = [
         ({"quantity": "two"}, "invalid_quantity"),
         ({"status": "shipped"}, "invalid_status"),
         ({"status": ""}, "invalid_status"),
+        ({"status": ABSENT, "order_type": "shipped"}, "invalid_status"),
+        ({"status": None, "order_type": ""}, "invalid_status"),
         ({"item_id": 99}, "unknown_item"),
 ]
 CLICK_CASES = [
@@ -140,12 +139,19 @@ CLICK_CASES = [
         ({"event_type": ABSENT}, "missing_event_type"),
         ({"event_type": ""}, "missing_event_type"),
         ({"event_type": "hover"}, "invalid_event_type"),
+        ({"is_click": "yes"}, "invalid_event_type"),
+        ({"is_click": "true"}, "invalid_event_type"),
+        ({"is_click": 1}, "invalid_event_type"),
+        ({"is_click": ""}, "invalid_event_type"),
+        ({"is_click": {"value": True}}, "invalid_event_type"),
+        ({"is_click": "false", "event_type": ABSENT}, "invalid_event_type"),
+        ({"is_click": None, "event_type": ABSENT}, "missing_event_type"),
         ({"user_id": ABSENT}, "missing_user_id"),
         ({"user_id": "u-1"}, "invalid_user_id"),
         ({"item_id": -1}, "invalid_item_id"),
         ({"item_id": "x"}, "invalid_item_id"),
         ({"timestamp": ABSENT}, "missing_timestamp"),
-        ({"timestamp": "2026-02-14 09:00"}, "invalid_timestamp"),
+        *[({"timestamp": text}, "invalid_timestamp") for text in INVALID_TIMESTAMPS],
         ({"timestamp": "2026-02-13T09:00:00Z"}, "timestamp_outside_partition"),
         ({"item_id": 99}, "unknown_item"),
 ]
@@ -241,6 +247,16 @@ def test_value_given_as_a_json_string_is_validated_like_an_object(silver):
         ("2026-02-14T12:30:00", datetime(2026, 2, 14, 12, 30)),
         ("2026-02-14T12:30:00.123456Z", datetime(2026, 2, 14, 12, 30, 0, 123456)),
         ("2026-02-14T12:30:00.5-01:00", datetime(2026, 2, 14, 13, 30, 0, 500000)),
+        ("2026-02-14 21:07:07", datetime(2026, 2, 14, 21, 7, 7)),
+        ("2026-02-14 21:07:07Z", datetime(2026, 2, 14, 21, 7, 7)),
+        ("2026-02-14 21:07:07.25+01:00", datetime(2026, 2, 14, 20, 7, 7, 250000)),
+        ("2026-02-14T22:37:51.467Z", datetime(2026, 2, 14, 22, 37, 51, 467000)),
+        ("2026-02-14T19:06:37+05:30", datetime(2026, 2, 14, 13, 36, 37)),
+        ("2026-02-14T01:32:32.993340", datetime(2026, 2, 14, 1, 32, 32, 993340)),
+        # 7 to 9 fraction digits are truncated to the microsecond, never rounded.
+        ("2026-02-14T12:30:00.1234567Z", datetime(2026, 2, 14, 12, 30, 0, 123456)),
+        ("2026-02-14 23:59:59.999999999", datetime(2026, 2, 14, 23, 59, 59, 999999)),
+        ("2026-02-14T12:30:00.00000099+00:00", datetime(2026, 2, 14, 12, 30)),
     ],
 )
 def test_timestamp_forms(silver, text, expected):
@@ -345,3 +361,43 @@ def test_click_codes_combine_and_malformed_stays_alone(silver):
         "missing_event_id,invalid_event_type,invalid_user_id,invalid_item_id,invalid_timestamp",
         "malformed_record",
     ]
+
+
+@pytest.mark.parametrize(
+    "changes, status",
+    [
+        ({"status": ABSENT, "order_type": "cancelled"}, "cancelled"),
+        ({"status": None, "order_type": "delivered"}, "delivered"),
+        ({"status": "confirmed", "order_type": "cancelled"}, "confirmed"),
+        ({"status": ABSENT, "order_type": None}, "placed"),
+        ({"status": ABSENT, "order_type": ABSENT}, "placed"),
+    ],
+)
+def test_status_reads_order_type_when_status_is_absent_or_null(silver, changes, status):
+    (row,) = silver([envelope(changed(ORDER, **changes))])
+    assert (row["STATUS"], row["VALIDATION_ERRORS"]) == (status, None)
+
+
+CLICK_TYPE_CASES = [
+    ({"is_click": True, "event_type": "impression"}, "click"),
+    ({"is_click": False, "event_type": "click"}, "impression"),
+    ({"is_click": False, "event_type": ABSENT}, "impression"),
+    ({"is_click": True, "event_type": "hover"}, "click"),
+    ({"is_click": None, "event_type": "impression"}, "impression"),
+    ({"is_click": ABSENT, "event_type": "impression"}, "impression"),
+]
+
+
+@pytest.mark.parametrize("as_string", [False, True], ids=["object", "json-string-value"])
+def test_a_boolean_is_click_decides_the_event_type(silver, as_string):
+    events = [changed(CLICK, event_id=f"c-{n}", **changes) for n, (changes, _) in enumerate(CLICK_TYPE_CASES)]
+    values = [json.dumps(event) if as_string else event for event in events]
+    rows = silver([envelope(value, topic=CLICKS, offset=n) for n, value in enumerate(values)], CLICK_RULES)
+    assert [(r["EVENT_TYPE"], r["VALIDATION_ERRORS"]) for r in rows] == [
+        (expected, None) for _, expected in CLICK_TYPE_CASES
+    ]
+
+
+def test_an_invalid_is_click_keeps_the_event_type_sent(silver):
+    (row,) = silver([envelope(changed(CLICK, is_click="yes"), topic=CLICKS)], CLICK_RULES)
+    assert (row["EVENT_TYPE"], row["IS_VALID"]) == ("click", False)

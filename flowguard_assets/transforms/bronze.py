@@ -51,21 +51,26 @@ FIELDS_BY_TABLE: dict[str, EventFields] = {
 
 
 def envelope_columns(line: Column) -> dict[str, Column]:
-    """The Kafka envelope of a landing line, and its event as text (`RAW_EVENT`)."""
+    """The Kafka envelope of a landing line, and its event as text (`RAW_EVENT`); the producer is
+    header `producer_service`, else header `source` (the events gateway's)."""
     envelope = parse_object(line, _ENVELOPE_FIELDS)
     is_envelope = is_object(envelope, line)
     topic, partition, offset = envelope["topic"], integer(envelope["partition"], "int"), integer(
         envelope["offset"]
     )
     readable = is_envelope & (F.trim(topic) != "") & partition.isNotNull() & offset.isNotNull()
+
+    def header(name: str) -> Column:
+        return F.get_json_object(envelope["headers"], f"$.{name}")
+
     return {
         "INGESTION_ID": F.when(readable, F.concat_ws("-", topic, partition, offset)),
         "SOURCE_TOPIC": topic,
         "KAFKA_PARTITION": partition,
         "KAFKA_OFFSET": offset,
         "KAFKA_TIMESTAMP": F.timestamp_millis(integer(envelope["timestamp"])),
-        "PRODUCER_SERVICE": F.get_json_object(envelope["headers"], "$.producer_service"),
-        "SCHEMA_VERSION": F.get_json_object(envelope["headers"], "$.schema_version"),
+        "PRODUCER_SERVICE": F.coalesce(header("producer_service"), header("source")),
+        "SCHEMA_VERSION": header("schema_version"),
         "RAW_EVENT": F.when(is_envelope, envelope["value"]).otherwise(line),
     }
 

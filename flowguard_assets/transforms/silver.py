@@ -15,8 +15,10 @@ from flowguard_assets.tables import CLICKS_CLEAN, DAILY_BUYERS, MONEY, ORDERS_CL
 from flowguard_assets.transforms.parsing import (
     integer,
     is_missing,
+    is_null_json,
     is_object,
     iso_timestamp,
+    json_boolean,
     money,
     parse_object,
 )
@@ -43,6 +45,7 @@ class Rules:
 
     table: Table
     fields: tuple[str, ...]
+    variants: tuple[str, ...]  # fields read as VARIANT, where their JSON type matters
     typed: Callable[[dict[str, Column]], dict[str, Column]]
     checks: Callable[[dict[str, Column], dict[str, Column]], list[tuple[str, Column]]]
 
@@ -86,7 +89,7 @@ def _order_typed(raw: dict[str, Column]) -> dict[str, Column]:
         "ITEM_NAME": raw["item_name"],
         "QUANTITY": quantity,
         "PRICE": price,
-        "STATUS": F.coalesce(raw["status"], F.lit("placed")),
+        "STATUS": F.coalesce(raw["status"], raw["order_type"], F.lit("placed")),
         "ORDER_TIMESTAMP": iso_timestamp(raw["timestamp"]),
         "ORDER_AMOUNT": (price * quantity).cast(MONEY),
     }
@@ -106,22 +109,28 @@ def _order_checks(raw: dict[str, Column], typed: dict[str, Column]) -> list[tupl
 
 
 def _click_typed(raw: dict[str, Column]) -> dict[str, Column]:
+    is_click = json_boolean(raw["is_click"])
+    event_type = F.when(is_click, F.lit("click")).when(~is_click, F.lit("impression"))
     return {
         "EVENT_ID": _present(raw["event_id"]),
         "USER_ID": _positive(raw["user_id"]),
         "SESSION_ID": raw["session_id"],
         "ITEM_ID": _positive(raw["item_id"]),
-        "EVENT_TYPE": _present(raw["event_type"]),
+        "EVENT_TYPE": F.coalesce(event_type, _present(raw["event_type"])),
         "CLICK_TIMESTAMP": iso_timestamp(raw["timestamp"]),
     }
 
 
 def _click_checks(raw: dict[str, Column], typed: dict[str, Column]) -> list[tuple[str, Column]]:
     event_type = typed["EVENT_TYPE"]
+    bad_is_click = ~is_null_json(raw["is_click"]) & json_boolean(raw["is_click"]).isNull()
     return [
         ("missing_event_id", is_missing(raw["event_id"])),
-        ("missing_event_type", event_type.isNull()),
-        ("invalid_event_type", event_type.isNotNull() & ~event_type.isin(*CLICK_EVENT_TYPES)),
+        ("missing_event_type", ~bad_is_click & event_type.isNull()),
+        (
+            "invalid_event_type",
+            bad_is_click | (event_type.isNotNull() & ~event_type.isin(*CLICK_EVENT_TYPES)),
+        ),
         *_required("user_id", raw["user_id"], typed["USER_ID"]),
         *_optional("item_id", raw["item_id"], typed["ITEM_ID"]),
         *_timestamp_checks(raw, typed["CLICK_TIMESTAMP"]),
@@ -130,13 +139,16 @@ def _click_checks(raw: dict[str, Column], typed: dict[str, Column]) -> list[tupl
 
 ORDER_RULES = Rules(
     ORDERS_CLEAN,
-    ("event_id", "timestamp", "order_id", "user_id", "item_id", "item_name", "quantity", "price", "status"),
+    ("event_id", "timestamp", "order_id", "user_id", "item_id", "item_name", "quantity", "price", "status",
+     "order_type"),
+    (),
     _order_typed,
     _order_checks,
 )
 CLICK_RULES = Rules(
     CLICKS_CLEAN,
-    ("event_id", "event_type", "timestamp", "user_id", "session_id", "item_id"),
+    ("event_id", "event_type", "is_click", "timestamp", "user_id", "session_id", "item_id"),
+    ("is_click",),
     _click_typed,
     _click_checks,
 )
@@ -160,7 +172,7 @@ VALIDATION_CODES = {
 def to_silver(bronze: DataFrame, catalog: DataFrame, rules: Rules, version: str) -> DataFrame:
     """One Silver row per Bronze row: typed, flagged (`VALIDATION_ERRORS`, `IS_VALID`,
     `IS_DUPLICATE`) and enriched from `catalog` (FOOD_ID, NAME, CATEGORY, DESCRIPTION)."""
-    event = parse_object(F.col("RAW_EVENT"), list(rules.fields))
+    event = parse_object(F.col("RAW_EVENT"), list(rules.fields), rules.variants)
     parsed = bronze.select(*BRONZE_COLUMNS, event.alias("_event"))
     malformed = ~is_object(F.col("_event"), F.col("RAW_EVENT"))
     raw = {field: F.col("_event")[field] for field in rules.fields}
