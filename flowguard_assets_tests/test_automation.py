@@ -295,23 +295,23 @@ def test_an_unreachable_catalog_is_retried_then_alerted_by_host(tmp_path, receiv
     assert "Food catalog unreachable: Postgres at 127.0.0.1:1 database 'catalog'" in post["text"]
 
 
-def test_alert_sensor_reports_late_gold_once(receiver):
-    from dagster._core.definitions.freshness import FreshnessState, FreshnessStateChange
+def test_alert_sensor_posts_late_gold_for_yesterday_once(receiver, monkeypatch):
+    import flowguard_assets.automation as automation
 
+    class AtThreeUtc(datetime):
+        @classmethod
+        def now(cls, tz=None):
+            return datetime(2026, 11, 27, 3, 0, 30, tzinfo=UTC)
+
+    monkeypatch.setattr(automation, "datetime", AtThreeUtc)
     with dg.instance_for_test() as instance:
-        instance.report_runless_asset_event(
-            FreshnessStateChange(
-                key=DAILY_GMV_METRICS.asset_key,
-                previous_state=FreshnessState.PASS,
-                new_state=FreshnessState.FAIL,
-                state_change_timestamp=datetime(2026, 11, 27, 3, 0, 30, tzinfo=UTC).timestamp(),
-            )
-        )
+        instance.report_runless_asset_event(dg.AssetMaterialization(DAILY_GMV_METRICS.asset_key, partition="2026-11-25"))
         cursor = evaluate_alerts(instance, receiver.url)
         evaluate_alerts(instance, receiver.url, cursor)
-    (post,) = receiver.posts
-    assert post["text"].startswith("[WARN] FlowGuard Gold is late")
-    assert "`gold/daily_gmv_metrics` partition 2026-11-26" in post["text"]
+    assert len(receiver.posts) == 4  # each Gold table once; the day before yesterday does not count
+    texts = sorted(post["text"] for post in receiver.posts)
+    assert all(t.startswith("[WARN] FlowGuard Gold is late") and "partition 2026-11-26" in t for t in texts)
+    assert "`gold/daily_gmv_metrics`" in texts[0]
 
 
 def test_webhook_url_never_reaches_logs(gate_failure_instance, capfd):

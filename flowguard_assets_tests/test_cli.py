@@ -113,7 +113,8 @@ def test_flowguard_run_shows_progress_and_a_summary_then_status_shows_the_days(e
     status = cli(env, "flowguard", "status", "--start", "2026-02-13", "--end", "2026-02-16")
     assert status.returncode == 0, status.stderr
     rows = {line.split()[0]: line.split()[1:] for line in status.stdout.splitlines() if "/" in line}
-    assert set(rows) == set(ALL_KEYS.split(","))
+    watch = {f"bronze/{t}:{c}" for t in ("orders_raw", "clicks_raw") for c in ("volume", "new_fields")}
+    assert set(rows) == set(ALL_KEYS.split(",")) | watch
     assert all(cells == ["·", "✓", "✓", "✓"] for cells in rows.values())
 
 

@@ -28,7 +28,8 @@ SPARK_HOME = Path(pyspark.__file__).parent
 MASTER = "org.apache.spark.deploy.master.Master"
 WORKER = "org.apache.spark.deploy.worker.Worker"
 CONNECT = "org.apache.spark.sql.connect.service.SparkConnectServer"
-LOAD_TIMES = ("INGESTION_TIMESTAMP", "LOAD_TIMESTAMP")  # when a row was written, not what it says
+# When and by which run a row was written, not what it says.
+LOAD_TIMES = ("INGESTION_TIMESTAMP", "LOAD_TIMESTAMP", "EVALUATED_AT", "RUN_ID")
 
 
 def free_port() -> int:

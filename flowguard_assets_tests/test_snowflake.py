@@ -27,6 +27,7 @@ from flowguard_assets.resources.warehouse import WarehouseError
 from flowguard_assets.runner import execute_range
 from flowguard_assets.tables import (
     ALL_TABLES,
+    CHECK_RESULTS,
     DAILY_BUYERS,
     DAILY_GMV_METRICS,
     FOOD_ITEM_PERFORMANCE,
@@ -93,7 +94,7 @@ def chain(snowflake_env, tmp_path_factory):
     assert snowflake_run.success
     local_run = execute_range(make_defs(root / "landing", root / "local"), START, END, None, dg.DagsterInstance.ephemeral())
     assert local_run.success
-    return {"root": root, "warehouse": warehouse}
+    return {"root": root, "warehouse": warehouse, "run_id": snowflake_run.run_id, "local_run_id": local_run.run_id}
 
 
 def snowflake_rows(spark, chain, table, start=START, end=END):
@@ -107,13 +108,30 @@ def test_every_gold_table_equals_the_local_warehouse_run(spark, chain):
         assert in_snowflake and in_snowflake == local, table.name
 
 
-def test_tables_live_in_the_bronze_silver_gold_schemas(snowflake_env, chain):
+def test_tables_live_in_the_bronze_silver_gold_audit_schemas(snowflake_env, chain):
     tables = sql(
         snowflake_env,
         "SELECT table_schema, table_name FROM information_schema.tables"
-        " WHERE table_schema IN ('BRONZE', 'SILVER', 'GOLD')",
+        " WHERE table_schema IN ('BRONZE', 'SILVER', 'GOLD', 'AUDIT')",
     )
     assert {(t.schema.upper(), t.name) for t in ALL_TABLES} <= {(s.upper(), n.upper()) for s, n in tables}
+
+
+def test_the_quality_history_is_in_snowflake_and_a_run_replaces_only_its_own_rows(spark, snowflake_env, chain):
+    from flowguard_assets.quality_history import Verdict, record
+
+    def history(run_id):
+        return sql(snowflake_env, 'SELECT "CHECK_NAME", "ASSET_KEY", "PASSED", "PARTITION_DATE" FROM AUDIT.CHECK_RESULTS WHERE "RUN_ID" = %s', (run_id,))
+
+    stored = history(chain["run_id"])
+    local = read_table(chain["root"] / "local", CHECK_RESULTS)
+    assert sorted(stored) == sorted((r["CHECK_NAME"], r["ASSET_KEY"], r["PASSED"], r["PARTITION_DATE"]) for r in local)
+    assert len(stored) == 2 * 20  # two days; volume and new fields, gates, Gold checks
+    gate = dg.AssetCheckKey(dg.AssetKey(["silver", "orders_clean"]), "valid_rate")
+    record(spark, chain["warehouse"], "another-run", [Verdict(gate, START, False, {"why": "test"}, observed=0.5)])
+    record(spark, chain["warehouse"], "another-run", [Verdict(gate, START, True, {}, observed=0.99)])
+    assert history("another-run") == [("valid_rate", "silver/orders_clean", True, START)]
+    assert sorted(history(chain["run_id"])) == sorted(stored)
 
 
 def test_rematerializing_a_partition_replaces_only_that_partition(spark, snowflake_env, chain):

@@ -4,7 +4,7 @@ CREATE TABLE IF NOT EXISTS "BRONZE"."ORDERS_RAW" (
     "KAFKA_PARTITION" NUMBER(10,0) COMMENT 'Kafka partition',
     "KAFKA_OFFSET" NUMBER(19,0) COMMENT 'Kafka offset',
     "KAFKA_TIMESTAMP" TIMESTAMP_NTZ(6) COMMENT 'Kafka record time (UTC)',
-    "PRODUCER_SERVICE" VARCHAR COMMENT 'headers.producer_service',
+    "PRODUCER_SERVICE" VARCHAR COMMENT 'headers.producer_service, else headers.source',
     "SCHEMA_VERSION" VARCHAR COMMENT 'headers.schema_version',
     "SOURCE_FILE" VARCHAR COMMENT 'landing file name the line came from',
     "SOURCE_LINE" NUMBER(19,0) COMMENT '1-based line number in SOURCE_FILE',

@@ -3,7 +3,7 @@ CREATE TABLE IF NOT EXISTS "SILVER"."CLICKS_CLEAN" (
     "USER_ID" NUMBER(19,0) COMMENT 'user id; null when missing or invalid',
     "SESSION_ID" VARCHAR COMMENT 'session id',
     "ITEM_ID" NUMBER(19,0) COMMENT 'item id; null when absent or invalid',
-    "EVENT_TYPE" VARCHAR COMMENT '''click'' or ''impression''',
+    "EVENT_TYPE" VARCHAR COMMENT '''click'' or ''impression'': a boolean is_click decides, else event_type',
     "CLICK_TIMESTAMP" TIMESTAMP_NTZ(6) COMMENT 'event time (UTC); null when missing or invalid',
     "ENRICHED_ITEM_NAME" VARCHAR COMMENT 'catalog name of ITEM_ID',
     "ENRICHED_CATEGORY" VARCHAR COMMENT 'catalog category of ITEM_ID',

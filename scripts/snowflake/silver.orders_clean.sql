@@ -6,7 +6,7 @@ CREATE TABLE IF NOT EXISTS "SILVER"."ORDERS_CLEAN" (
     "ITEM_NAME" VARCHAR COMMENT 'item name as sent',
     "QUANTITY" NUMBER(10,0) COMMENT 'quantity, 1 when absent; null when invalid',
     "PRICE" NUMBER(18,2) COMMENT 'unit price; null when missing or invalid',
-    "STATUS" VARCHAR COMMENT 'order status, ''placed'' when absent',
+    "STATUS" VARCHAR COMMENT 'status, else order_type, else ''placed''',
     "ORDER_TIMESTAMP" TIMESTAMP_NTZ(6) COMMENT 'event time (UTC); null when missing or invalid',
     "ORDER_AMOUNT" NUMBER(18,2) COMMENT 'PRICE * QUANTITY',
     "ENRICHED_ITEM_NAME" VARCHAR COMMENT 'catalog name of ITEM_ID',
