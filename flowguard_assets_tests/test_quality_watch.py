@@ -194,3 +194,26 @@ def test_late_gold_is_alerted_per_table_and_day_once_and_another_day_does_not_hi
         assert late_gold_alerts(instance, alerted, at + timedelta(minutes=5), UI) == []  # once
         next_day = late_gold_alerts(instance, alerted, at + timedelta(days=1), UI)
         assert len(next_day) == 4 and {a.partition for a in next_day} == {"2026-11-27"}
+
+
+def test_status_shows_the_latest_volume_and_new_fields_result_per_day(watched):
+    from flowguard_assets import defs
+    from flowguard_assets.status import render, watch_statuses
+
+    statuses = watch_statuses(watched["instance"], defs, DAYS)
+    cells = {(s.asset, s.day): s.state for s in statuses}
+    assert cells[("bronze/orders_raw:volume", DAYS[5])] == "warning"
+    assert cells[("bronze/orders_raw:new_fields", DAYS[5])] == "warning"
+    assert cells[("bronze/orders_raw:volume", DAYS[0])] == "ok"
+    grid = render(statuses, DAYS, {})
+    assert any(line.startswith("bronze/orders_raw:volume") and line.split()[-1] == "!" for line in grid.splitlines())
+
+
+def test_the_quality_history_is_an_asset_users_find_in_the_ui():
+    from flowguard_assets import defs
+
+    spec = next(s for s in defs.resolve_all_asset_specs() if s.key == CHECK_RESULTS.asset_key)
+    assert spec.group_name == "audit" and "Every check evaluation" in spec.description
+    columns = [c.name for c in spec.metadata["dagster/column_schema"].columns]
+    assert columns == CHECK_RESULTS.column_names
+    assert CHECK_RESULTS.asset_key not in defs.resolve_asset_graph().materializable_asset_keys
