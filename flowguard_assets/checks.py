@@ -38,6 +38,13 @@ _EXAMPLES = 5
 _MATERIALIZATION = dg.DagsterEventType.ASSET_MATERIALIZATION
 
 
+def daily_check(table: Table, name: str, description: str, **kwargs: Any) -> dg.AssetCheckSpec:
+    """A check of `table` evaluated per daily partition."""
+    return dg.AssetCheckSpec(
+        name, asset=table.asset_key, partitions_def=daily_partitions, description=description, **kwargs
+    )
+
+
 def emit(
     context: dg.AssetExecutionContext | dg.AssetCheckExecutionContext,
     verdicts: list[Verdict],
@@ -174,19 +181,17 @@ def silver_gates(table: Table) -> dg.AssetChecksDefinition:
     @dg.multi_asset_check(
         name=f"{table.name.lower()}_quality",
         specs=[
-            dg.AssetCheckSpec(
+            daily_check(
+                table,
                 "valid_rate",
-                asset=table.asset_key,
+                "Share of valid rows (IS_VALID) is at least FLOWGUARD_MIN_VALID_RATE.",
                 blocking=True,
-                partitions_def=daily_partitions,
-                description="Share of valid rows (IS_VALID) is at least FLOWGUARD_MIN_VALID_RATE.",
             ),
-            dg.AssetCheckSpec(
+            daily_check(
+                table,
                 "duplicate_rate",
-                asset=table.asset_key,
+                "Share of duplicate rows is at most FLOWGUARD_MAX_DUPLICATE_RATE.",
                 blocking=True,
-                partitions_def=daily_partitions,
-                description="Share of duplicate rows is at most FLOWGUARD_MAX_DUPLICATE_RATE.",
             ),
         ],
     )
@@ -222,25 +227,18 @@ _NO_ROWS = {"rows": 0, "keys": 0, "revenue": None, "orders": None, "negative_row
 def gold_check_specs(table: Table) -> list[dg.AssetCheckSpec]:
     """The checks every Gold step evaluates for each day it writes."""
     return [
-        dg.AssetCheckSpec(
+        daily_check(
+            table,
             "reconciles_with_silver",
-            asset=table.asset_key,
-            partitions_def=daily_partitions,
+            "The day's revenue and order count agree with the good Silver rows.",
             additional_deps=[ORDERS_CLEAN.asset_key],
-            description="The day's revenue and order count agree with the good Silver rows.",
         ),
-        dg.AssetCheckSpec(
+        daily_check(
+            table,
             "agrees_with_other_gold",
-            asset=table.asset_key,
-            partitions_def=daily_partitions,
-            description="The day's revenue (and distinct orders) equal those of the other Gold tables.",
+            "The day's revenue (and distinct orders) equal those of the other Gold tables.",
         ),
-        dg.AssetCheckSpec(
-            "keys_unique_and_counts_non_negative",
-            asset=table.asset_key,
-            partitions_def=daily_partitions,
-            description="One row per key and day; no count is negative.",
-        ),
+        daily_check(table, "keys_unique_and_counts_non_negative", "One row per key and day; no count is negative."),
     ]
 
 

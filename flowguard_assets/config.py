@@ -44,30 +44,26 @@ def _text(env: Mapping[str, str], name: str) -> str | None:
     return value or None
 
 
-def _rate(env: Mapping[str, str], name: str, default: float) -> float:
+def _number(env: Mapping[str, str], name: str, default: float, ok, expected: str) -> float:
+    """A number setting that `ok` accepts, else a ConfigError saying it must be `expected`."""
     raw = _text(env, name)
     if raw is None:
         return default
     try:
         value = float(raw)
     except ValueError:
-        raise ConfigError(f"{name} must be a number between 0 and 1, got {raw!r}") from None
-    if not 0.0 <= value <= 1.0:
-        raise ConfigError(f"{name} must be a number between 0 and 1, got {raw!r}")
+        value = None
+    if value is None or not ok(value):
+        raise ConfigError(f"{name} must be {expected}, got {raw!r}")
     return value
+
+
+def _rate(env: Mapping[str, str], name: str, default: float) -> float:
+    return _number(env, name, default, lambda v: 0.0 <= v <= 1.0, "a number between 0 and 1")
 
 
 def _factor(env: Mapping[str, str], name: str, default: float) -> float:
-    raw = _text(env, name)
-    if raw is None:
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        value = -1.0
-    if not value > 0:
-        raise ConfigError(f"{name} must be a positive number (times the recent median), got {raw!r}")
-    return value
+    return _number(env, name, default, lambda v: v > 0, "a positive number (times the recent median)")
 
 
 def _port(env: Mapping[str, str], name: str, default: int) -> int:

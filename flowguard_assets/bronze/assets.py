@@ -10,7 +10,7 @@ import dagster as dg
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
-from flowguard_assets.checks import emit
+from flowguard_assets.checks import daily_check, emit
 from flowguard_assets.config import load_settings
 from flowguard_assets.partitions import daily_partitions, partition_days
 from flowguard_assets.quality_history import Verdict
@@ -29,19 +29,17 @@ _WARN = dg.AssetCheckSeverity.WARN
 
 def _watch_specs(table: Table) -> list[dg.AssetCheckSpec]:
     return [
-        dg.AssetCheckSpec(
+        daily_check(
+            table,
             "volume",
-            asset=table.asset_key,
-            partitions_def=daily_partitions,
-            description="WARN: the day's rows are within FLOWGUARD_VOLUME_LOW..HIGH times the "
-            "median of the 7 days before it that hold data.",
+            "WARN: the day's rows are within FLOWGUARD_VOLUME_LOW..HIGH times the median of the 7 "
+            "days before it that hold data.",
         ),
-        dg.AssetCheckSpec(
+        daily_check(
+            table,
             "new_fields",
-            asset=table.asset_key,
-            partitions_def=daily_partitions,
-            description="WARN: no top-level event field that the contract does not name and the "
-            "7 days before did not carry.",
+            "WARN: no top-level event field that the contract does not name and the 7 days before "
+            "did not carry.",
         ),
     ]
 
