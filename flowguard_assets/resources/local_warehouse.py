@@ -54,10 +54,6 @@ class LocalWarehouse(Warehouse):
     def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
         self._day_locks.close()
 
-    @property
-    def kind(self) -> str:
-        return "parquet"
-
     def table_dir(self, table: Table) -> Path:
         return Path(self.root) / table.schema / table.name
 
@@ -133,17 +129,6 @@ class LocalWarehouse(Warehouse):
             .parquet(str(table_dir))
             .where(column.between(F.lit(start), F.lit(end)))
             .select(selected)
-        )
-
-    def partitions(self, table: Table) -> list[date]:
-        table_dir = self.table_dir(table)
-        prefix = f"{table.partition_column}="
-        if not table_dir.is_dir():
-            return []
-        return sorted(
-            date.fromisoformat(p.name.removeprefix(prefix))
-            for p in table_dir.iterdir()
-            if p.is_dir() and p.name.startswith(prefix)
         )
 
 

@@ -18,7 +18,6 @@ from pathlib import Path
 
 import snowflake.connector
 from dagster_snowflake import SnowflakeResource
-from pydantic import Field
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
@@ -61,9 +60,9 @@ def column_type(spark_type: T.DataType) -> ColumnType:
     return simple[type(spark_type)]
 
 
-def create_table_sql(table: Table, database: str | None = None) -> str:
+def create_table_sql(table: Table) -> str:
     """The table's DDL (also written to scripts/snowflake/ for reviewers and DBAs)."""
-    name = ".".join(quote(part) for part in (database, table.schema.upper(), table.name) if part)
+    name = f"{quote(table.schema.upper())}.{quote(table.name)}"
     columns = ",\n".join(
         f"    {quote(c.name)} {column_type(c.type).sql} COMMENT '{c.description.replace(chr(39), chr(39) * 2)}'"
         for c in table.columns
@@ -103,13 +102,6 @@ class SnowflakeWarehouse(Warehouse):
     """Tables in Snowflake (FLOWGUARD_WAREHOUSE=snowflake), through dagster-snowflake."""
 
     snowflake: SnowflakeResource
-    staging_dir: str | None = Field(
-        default=None, description="where Spark writes Parquet before upload (default: temp dir)"
-    )
-
-    @property
-    def kind(self) -> str:
-        return "snowflake"
 
     def _name(self, table: Table) -> str:
         return f"{quote(table.schema.upper())}.{quote(table.name)}"
@@ -163,7 +155,7 @@ class SnowflakeWarehouse(Warehouse):
         scope: Mapping[str, str] | None = None,
     ) -> None:
         self.ensure_table(table)
-        folder = Path(tempfile.mkdtemp(prefix="flowguard-load-", dir=self.staging_dir))
+        folder = Path(tempfile.mkdtemp(prefix="flowguard-load-"))
         try:
             data = folder / "data"
             df.select(table.column_names).write.parquet(str(data))
@@ -226,11 +218,3 @@ class SnowflakeWarehouse(Warehouse):
             return spark.createDataFrame([], schema)
         rows = spark.createDataFrame(arrow.rename_columns(selected))
         return rows.select([F.col(c).cast(types[c]).alias(c) for c in selected])
-
-    def partitions(self, table: Table) -> list[date]:
-        self.ensure_table(table)
-        with self._cursor() as cursor:
-            cursor.execute(
-                f"SELECT DISTINCT {quote(table.partition_column)} FROM {self._name(table)} ORDER BY 1"
-            )
-            return [row[0] for row in cursor.fetchall()]

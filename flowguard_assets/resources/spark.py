@@ -18,7 +18,10 @@ _DEFAULT_CONF = {
     "spark.sql.parquet.outputTimestampType": "TIMESTAMP_MICROS",
     "spark.sql.execution.arrow.pyspark.enabled": "true",
     "spark.ui.showConsoleProgress": "false",
+    # Adaptive execution coalesces these to the data.
+    "spark.sql.shuffle.partitions": "8",
 }
+_DRIVER_MEMORY = "4g"  # local mode runs the executors in the driver; SPARK_DRIVER_MEMORY overrides
 
 
 class SparkResource(dg.ConfigurableResource):
@@ -30,14 +33,6 @@ class SparkResource(dg.ConfigurableResource):
 
     master: str = Field(default="local[*]", description="Spark master URL (SPARK_MASTER)")
     remote: str | None = Field(default=None, description="Spark Connect URL (SPARK_REMOTE)")
-    shuffle_partitions: int = Field(
-        default=8,
-        description="spark.sql.shuffle.partitions; adaptive execution coalesces them to the data",
-    )
-    driver_memory: str = Field(
-        default="4g", description="driver heap (local mode runs the executors in the driver)"
-    )
-    conf: dict[str, str] = Field(default_factory=dict, description="extra Spark settings")
 
     def get_session(self) -> SparkSession:
         started = SparkSession.getActiveSession() is None
@@ -81,11 +76,10 @@ class SparkResource(dg.ConfigurableResource):
     def _settings(self) -> dict[str, str]:
         settings = {
             **_DEFAULT_CONF,
-            "spark.sql.shuffle.partitions": str(self.shuffle_partitions),
-            "spark.driver.memory": os.environ.get("SPARK_DRIVER_MEMORY", self.driver_memory),
+            "spark.driver.memory": os.environ.get("SPARK_DRIVER_MEMORY", _DRIVER_MEMORY),
         }
         if self.master.startswith("local"):
             # A local driver talks only to itself: bind to loopback, whatever the host name says.
             os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
             settings |= {"spark.driver.host": "127.0.0.1", "spark.driver.bindAddress": "127.0.0.1"}
-        return settings | self.conf
+        return settings

@@ -22,11 +22,6 @@ class WarehouseUnavailable(WarehouseError):
 class Warehouse(dg.ConfigurableResource):
     """Where FlowGuard's tables live: the local Parquet warehouse or Snowflake."""
 
-    @property
-    @abstractmethod
-    def kind(self) -> str:
-        """The storage kind shown in the Dagster UI (`parquet` or `snowflake`)."""
-
     @abstractmethod
     def write(
         self,
@@ -54,7 +49,3 @@ class Warehouse(dg.ConfigurableResource):
         columns: Sequence[str] | None = None,
     ) -> DataFrame:
         """The rows of partitions `start`..`end` (inclusive); empty when none was written."""
-
-    @abstractmethod
-    def partitions(self, table: Table) -> list[date]:
-        """The partitions of `table` that have been written, in date order."""
