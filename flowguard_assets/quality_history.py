@@ -1,8 +1,8 @@
 """AUDIT.CHECK_RESULTS (SPEC §4, Quality history): every check evaluation, next to the data.
 
-Each step that evaluates checks writes its evaluations through the warehouse, scoped to the run
-and the checked asset: writing a run's evaluations again replaces that run's rows for that asset,
-and every other run's rows stay.
+Each step that evaluates checks writes its evaluations in one write through the warehouse, scoped
+to the run and the step's checked assets: writing them again replaces that run's rows for those
+assets, and every other run's rows stay.
 """
 
 import json
@@ -38,25 +38,26 @@ def _decimal(value: float | None) -> Decimal | None:
 
 
 def record(session: SparkSession, warehouse: Warehouse, run_id: str, verdicts: Sequence[Verdict]) -> None:
-    """Write `verdicts` as the run's rows of AUDIT.CHECK_RESULTS, one scoped write per asset."""
+    """Write `verdicts` (one step's) as the run's rows of AUDIT.CHECK_RESULTS for their assets."""
+    if not verdicts:
+        return
     evaluated_at = datetime.now(UTC).replace(tzinfo=None)
-    for asset in sorted({v.check.asset_key.to_user_string() for v in verdicts}):
-        mine = [v for v in verdicts if v.check.asset_key.to_user_string() == asset]
-        rows = [
-            (
-                v.check.name,
-                asset,
-                v.passed,
-                v.severity.value,
-                _decimal(v.observed),
-                _decimal(v.threshold),
-                json.dumps(v.metadata, default=str, sort_keys=True),
-                run_id,
-                evaluated_at,
-                v.day,
-            )
-            for v in mine
-        ]
-        df = session.createDataFrame(rows, CHECK_RESULTS.spark_schema)
-        days = sorted({v.day for v in mine})
-        warehouse.write(session, CHECK_RESULTS, df, days, scope={"RUN_ID": run_id, "ASSET_KEY": asset})
+    rows = [
+        (
+            v.check.name,
+            v.check.asset_key.to_user_string(),
+            v.passed,
+            v.severity.value,
+            _decimal(v.observed),
+            _decimal(v.threshold),
+            json.dumps(v.metadata, default=str, sort_keys=True),
+            run_id,
+            evaluated_at,
+            v.day,
+        )
+        for v in verdicts
+    ]
+    assets = sorted({row[1] for row in rows})
+    df = session.createDataFrame(rows, CHECK_RESULTS.spark_schema)
+    days = sorted({v.day for v in verdicts})
+    warehouse.write(session, CHECK_RESULTS, df, days, scope={"RUN_ID": [run_id], "ASSET_KEY": assets})

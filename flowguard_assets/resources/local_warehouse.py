@@ -63,7 +63,7 @@ class LocalWarehouse(Warehouse):
         table: Table,
         df: DataFrame,
         partitions: Sequence[date],
-        scope: Mapping[str, str] | None = None,
+        scope: Mapping[str, Sequence[str]] | None = None,
     ) -> None:
         table_dir = self.table_dir(table)
         staging = table_dir / _STAGING
@@ -156,10 +156,10 @@ def _check_only_expected(table: Table, data: Path, folders: set[str]) -> None:
         )
 
 
-def _replace_scope(new: Path, live: Path, scope: Mapping[str, str]) -> None:
+def _replace_scope(new: Path, live: Path, scope: Mapping[str, Sequence[str]]) -> None:
     """Put the one file of `new` (if any) in place of `scope`'s file in partition folder `live`:
     a file rename is atomic, and the files of other scopes stay."""
-    key = "|".join(f"{column}={value}" for column, value in sorted(scope.items()))
+    key = "|".join(f"{column}={','.join(sorted(values))}" for column, values in sorted(scope.items()))
     target = live / f"scope-{hashlib.sha256(key.encode()).hexdigest()[:32]}.parquet"
     files = sorted(new.glob("*.parquet")) if new.is_dir() else []
     if files:

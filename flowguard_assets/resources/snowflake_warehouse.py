@@ -152,7 +152,7 @@ class SnowflakeWarehouse(Warehouse):
         table: Table,
         df: DataFrame,
         partitions: Sequence[date],
-        scope: Mapping[str, str] | None = None,
+        scope: Mapping[str, Sequence[str]] | None = None,
     ) -> None:
         self.ensure_table(table)
         folder = Path(tempfile.mkdtemp(prefix="flowguard-load-"))
@@ -165,7 +165,7 @@ class SnowflakeWarehouse(Warehouse):
             shutil.rmtree(folder, ignore_errors=True)
 
     def _load(
-        self, table: Table, files: list[Path], partitions: Sequence[date], scope: Mapping[str, str]
+        self, table: Table, files: list[Path], partitions: Sequence[date], scope: Mapping[str, Sequence[str]]
     ) -> None:
         # A stage reference (@name) cannot be quoted; the schema is one of BRONZE/SILVER/GOLD/AUDIT.
         stage = f"{table.schema.upper()}.FLOWGUARD_LOAD_{uuid.uuid4().hex.upper()}"
@@ -177,10 +177,12 @@ class SnowflakeWarehouse(Warehouse):
                 cursor.execute(f"PUT 'file://{file}' @{stage} AUTO_COMPRESS = FALSE")
             cursor.execute("BEGIN")
             try:
-                scoped = "".join(f" AND {quote(column)} = %s" for column in scope)
+                scoped = "".join(
+                    f" AND {quote(column)} IN ({', '.join(['%s'] * len(values))})" for column, values in scope.items()
+                )
                 cursor.execute(
                     f"DELETE FROM {self._name(table)} WHERE {partition_column} IN ({placeholders}){scoped}",
-                    [day.isoformat() for day in partitions] + list(scope.values()),
+                    [day.isoformat() for day in partitions] + [v for values in scope.values() for v in values],
                 )
                 if files:
                     self._copy(cursor, table, stage)

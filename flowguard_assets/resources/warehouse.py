@@ -29,14 +29,14 @@ class Warehouse(dg.ConfigurableResource):
         table: Table,
         df: DataFrame,
         partitions: Sequence[date],
-        scope: Mapping[str, str] | None = None,
+        scope: Mapping[str, Sequence[str]] | None = None,
     ) -> None:
         """Replace exactly `partitions` of `table` with the rows of `df`.
 
         Each partition is replaced atomically: readers and a killed run see it whole, old or new.
         A partition of `partitions` without rows in `df` becomes empty. With `scope` (column ->
-        value, and every row of `df` has those values), only the rows of those partitions with
-        those values are replaced, and rows written under other scopes stay.
+        values; every row of `df` has one of them in each column), only the rows those
+        partitions hold under the same scope are replaced, and rows of other scopes stay.
         """
 
     @abstractmethod
