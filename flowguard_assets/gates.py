@@ -21,7 +21,8 @@ BLOCKED_DAYS = "flowguard/blocked_days"  # metadata of the failure that reports 
 
 def blocked_days(instance: dg.DagsterInstance, days: Sequence[date]) -> dict[date, str]:
     """The days among `days` whose Gold is blocked, each with why: a gate whose latest evaluation
-    failed, that was never evaluated, or whose latest evaluation is older than the day's Silver."""
+    failed, that was never evaluated (or planned by a run that did not evaluate it), or whose
+    latest evaluation is older than the day's Silver."""
     partitions = [day.isoformat() for day in days]
     infos = {
         (info.check_key, info.partition_key): info
@@ -35,8 +36,10 @@ def blocked_days(instance: dg.DagsterInstance, days: Sequence[date]) -> dict[dat
         for gate in GATES:
             info = infos.get((gate, partition))
             name = f"{gate.asset_key.to_user_string()} {gate.name}"
-            if info is None or info.latest_execution_status == AssetCheckExecutionRecordStatus.PLANNED:
+            if info is None:
                 reasons.append(f"{name} was never evaluated")
+            elif info.latest_execution_status == AssetCheckExecutionRecordStatus.PLANNED:
+                reasons.append(f"{name} has no result from its latest run")
             elif info.latest_execution_status == AssetCheckExecutionRecordStatus.FAILED:
                 reasons.append(f"{name} failed: {_description(instance, gate, partition)}")
             elif not info.is_current:
