@@ -292,7 +292,7 @@ def late_gold_alerts(
 ) -> list[Alert]:
     """From 03:00 UTC, an alert per Gold table that does not hold yesterday's partition, once per
     table and day (`alerted`: "asset@day", updated in place). Per partition: a materialization of
-    another day does not count."""
+    another day does not count. A table never materialized at all is not in use yet: no alert."""
     if now.time() < GOLD_DEADLINE:
         return []
     day = (now.date() - timedelta(days=1)).isoformat()
@@ -301,9 +301,8 @@ def late_gold_alerts(
     alerts = []
     for key in _GOLD:
         name = key.to_user_string()
-        if f"{name}@{day}" in alerted or instance.get_latest_storage_id_by_partition(
-            key, _MATERIALIZATION
-        ).get(day):
+        held = instance.get_latest_storage_id_by_partition(key, _MATERIALIZATION)
+        if not held or day in held or f"{name}@{day}" in alerted:
             continue
         alerted.append(f"{name}@{day}")
         alerts.append(

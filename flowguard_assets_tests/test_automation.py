@@ -305,7 +305,8 @@ def test_alert_sensor_posts_late_gold_for_yesterday_once(receiver, monkeypatch):
 
     monkeypatch.setattr(automation, "datetime", AtThreeUtc)
     with dg.instance_for_test() as instance:
-        instance.report_runless_asset_event(dg.AssetMaterialization(DAILY_GMV_METRICS.asset_key, partition="2026-11-25"))
+        for key in automation._GOLD:
+            instance.report_runless_asset_event(dg.AssetMaterialization(key, partition="2026-11-25"))
         cursor = evaluate_alerts(instance, receiver.url)
         evaluate_alerts(instance, receiver.url, cursor)
     assert len(receiver.posts) == 4  # each Gold table once; the day before yesterday does not count

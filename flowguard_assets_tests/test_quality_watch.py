@@ -194,6 +194,8 @@ def test_late_gold_is_alerted_per_table_and_day_once_and_another_day_does_not_hi
         assert late_gold_alerts(instance, alerted, at + timedelta(minutes=5), UI) == []  # once
         next_day = late_gold_alerts(instance, alerted, at + timedelta(days=1), UI)
         assert len(next_day) == 4 and {a.partition for a in next_day} == {"2026-11-27"}
+    with dg.instance_for_test() as unused:  # Gold never materialized: not in use yet, no alert
+        assert late_gold_alerts(unused, [], at, UI) == []
 
 
 def test_status_shows_the_latest_volume_and_new_fields_result_per_day(watched):
