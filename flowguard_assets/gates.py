@@ -10,7 +10,9 @@ from datetime import date
 
 import dagster as dg
 from dagster._core.event_api import PartitionKeyFilter  # not exported; the storage API takes it
-from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus
+from dagster._core.storage.asset_check_execution_record import (
+    COMPLETED_ASSET_CHECK_EXECUTION_RECORD_STATUSES as _COMPLETED,
+)
 
 from flowguard_assets.tables import CLICKS_CLEAN, ORDERS_CLEAN
 
@@ -20,9 +22,11 @@ BLOCKED_DAYS = "flowguard/blocked_days"  # metadata of the failure that reports 
 
 
 def blocked_days(instance: dg.DagsterInstance, days: Sequence[date]) -> dict[date, str]:
-    """The days among `days` whose Gold is blocked, each with why: a gate whose latest evaluation
-    failed, that was never evaluated (or planned by a run that did not evaluate it), or whose
-    latest evaluation is older than the day's Silver."""
+    """The days among `days` whose Gold is blocked, each with why: a gate whose latest result
+    failed, that has no result, or whose latest result is about an older Silver than the day's.
+
+    The latest *result*: a run that planned a gate and has not evaluated it yet (one running at
+    the same time, or one that died) leaves the result before it standing."""
     partitions = [day.isoformat() for day in days]
     infos = {
         (info.check_key, info.partition_key): info
@@ -34,27 +38,32 @@ def blocked_days(instance: dg.DagsterInstance, days: Sequence[date]) -> dict[dat
     for day, partition in zip(days, partitions):
         reasons = []
         for gate in GATES:
-            info = infos.get((gate, partition))
             name = f"{gate.asset_key.to_user_string()} {gate.name}"
-            if info is None:
+            info = infos.get((gate, partition))
+            evaluation = _latest_result(instance, gate, partition) if info else None
+            if evaluation is None:
                 reasons.append(f"{name} was never evaluated")
-            elif info.latest_execution_status == AssetCheckExecutionRecordStatus.PLANNED:
-                reasons.append(f"{name} has no result from its latest run")
-            elif info.latest_execution_status == AssetCheckExecutionRecordStatus.FAILED:
-                reasons.append(f"{name} failed: {_description(instance, gate, partition)}")
-            elif not info.is_current:
+            elif not evaluation.passed:
+                reasons.append(f"{name} failed: {evaluation.description or 'the check did not pass'}")
+            elif not _about(evaluation, info.latest_materialization_storage_id):
                 reasons.append(f"{name} was not evaluated on the latest Silver")
         if reasons:
             blocked[day] = "; ".join(reasons)
     return blocked
 
 
-def _description(instance: dg.DagsterInstance, gate: dg.AssetCheckKey, partition: str) -> str:
-    records = instance.event_log_storage.get_latest_asset_check_execution_by_key(
-        [gate], partition_filter=PartitionKeyFilter(key=partition)
+def _latest_result(instance: dg.DagsterInstance, gate: dg.AssetCheckKey, partition: str):
+    """The latest completed evaluation of `gate` for `partition`, or None."""
+    records = instance.event_log_storage.get_asset_check_execution_history(
+        gate, limit=1, status=_COMPLETED, partition_filter=PartitionKeyFilter(key=partition)
     )
-    evaluation = records[gate].event.dagster_event.event_specific_data
-    return evaluation.description or "the check did not pass"
+    return records[0].event.dagster_event.event_specific_data if records else None
+
+
+def _about(evaluation: dg.AssetCheckEvaluation, latest_silver: int | None) -> bool:
+    """Whether `evaluation` was about the latest Silver materialization of its day."""
+    target = evaluation.target_materialization_data
+    return latest_silver is None or (target is not None and target.storage_id == latest_silver)
 
 
 def blocked_message(blocked: dict[date, str]) -> str:
