@@ -2,8 +2,12 @@
 
 import os
 import re
+import signal
+import socket
 import subprocess
 import sys
+import time
+import urllib.request
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -183,3 +187,33 @@ def test_doctor_says_ok_or_why_not(env):
     assert broken.returncode == 1
     (catalog,) = [line for line in broken.stdout.splitlines() if " catalog " in line]
     assert catalog.startswith("FAIL catalog") and "127.0.0.1:1" in catalog and "hint:" in catalog
+
+
+def test_ui_creates_the_instance_first_and_stops_on_sigterm_from_a_script(env):
+    """`flowguard ui` (make ui) started as a script's background job, which ignores SIGINT."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    ui = subprocess.Popen(
+        [str(BIN / "flowguard"), "ui", "--port", str(port)], env=env, cwd=Path(__file__).parents[1],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN), start_new_session=True,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 180
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/server_info", timeout=5) as answer:
+                    assert answer.status == 200
+                    break
+            except OSError:
+                assert ui.poll() is None and time.monotonic() < deadline, "the UI did not come up"
+                time.sleep(2)
+        assert (Path(env["DAGSTER_HOME"]) / "history" / "runs.db").exists()
+        ui.send_signal(signal.SIGTERM)
+        assert ui.wait(timeout=90) is not None
+    finally:
+        if ui.poll() is None:
+            os.killpg(ui.pid, signal.SIGKILL)
+            ui.wait()
+    assert "will not be used" not in ui.stderr.read()
