@@ -1,4 +1,5 @@
-# FlowGuard: `make demo` runs the main job on the embedded default, `make test` runs the tests.
+# FlowGuard: `make demo` runs the main job on the embedded default, `make test` runs the tests,
+# `make ui` starts Dagster's UI and daemon, `make clean` removes what demo, ui and test wrote.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -14,9 +15,9 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
 	touch $@
 
-$(DAGSTER_HOME)/dagster.yaml: dagster.yaml
+$(DAGSTER_HOME)/dagster.yaml: deploy/dagster.local.yaml
 	mkdir -p $(DAGSTER_HOME)
-	cp dagster.yaml $@
+	cp deploy/dagster.local.yaml $@
 
 demo: install $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/flowguard demo
@@ -25,7 +26,8 @@ test: install
 	$(BIN)/python -m pytest
 
 ui: install $(DAGSTER_HOME)/dagster.yaml
-	$(BIN)/dagster dev -m flowguard_assets -h 127.0.0.1 -p 3000
+	$(BIN)/flowguard ui
 
+# The landing zone, the warehouse, the Dagster instance and the tests' screenshots; not .venv.
 clean:
 	rm -rf data .dagster test-artifacts

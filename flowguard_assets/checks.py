@@ -33,6 +33,7 @@ from flowguard_assets.tables import (
     Table,
 )
 from flowguard_assets.transforms.silver import VALIDATION_CODES, placed_orders
+from flowguard_assets.wiring import percent
 
 _EXAMPLES = 5
 _MATERIALIZATION = dg.DagsterEventType.ASSET_MATERIALIZATION
@@ -146,6 +147,8 @@ def _silver_verdicts(table: Table, stats: dict[date, dict[str, Any]], days: list
                     "rows": rows,
                     "valid": s["valid"],
                     "invalid": rows - s["valid"],
+                    "valid_pct": percent(valid_rate),
+                    "min_valid_pct": percent(settings.min_valid_rate),
                     "valid_rate": round(valid_rate, 6),
                     "min_valid_rate": settings.min_valid_rate,
                     "top_validation_errors": _top_codes(s["codes"]),
@@ -162,6 +165,8 @@ def _silver_verdicts(table: Table, stats: dict[date, dict[str, Any]], days: list
                 {
                     "rows": rows,
                     "duplicates": s["duplicates"],
+                    "duplicate_pct": percent(duplicate_rate),
+                    "max_duplicate_pct": percent(settings.max_duplicate_rate),
                     "duplicate_rate": round(duplicate_rate, 6),
                     "max_duplicate_rate": settings.max_duplicate_rate,
                     "example_ingestion_ids": s.get("duplicate_examples", []),

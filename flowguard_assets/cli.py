@@ -1,6 +1,7 @@
 """The `flowguard` command: sample data, runs through Dagster, and a readable summary."""
 
 import argparse
+import os
 import signal
 import sys
 from dataclasses import fields
@@ -13,6 +14,7 @@ from flowguard_assets.config import ConfigError, load_settings
 from flowguard_assets.generate import (
     GENERATORS,
     AnomalyRates,
+    LandingOccupied,
     generate_landing,
     producer_catalog,
     write_catalog,
@@ -52,15 +54,26 @@ def _rate(text: str) -> tuple[str, float]:
     if name not in names:
         raise argparse.ArgumentTypeError(f"unknown anomaly {name!r}; one of {', '.join(names)}")
     try:
-        return name, float(value)
+        probability = float(value)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"not a probability: {value!r}") from None
+        probability = -1.0
+    if not 0 <= probability <= 1:
+        raise argparse.ArgumentTypeError(f"{name}: not a probability between 0 and 1: {value!r}")
+    return name, probability
+
+
+def generate_days(landing: Path, start: date, days: int, **options: object):
+    """`generate_landing`, its refusal to mix with files already there as a one-line error."""
+    try:
+        return generate_landing(landing, start, days, **options)
+    except LandingOccupied as error:
+        raise CliError(str(error)) from None
 
 
 def cmd_generate(args: argparse.Namespace) -> None:
     landing = Path(args.landing) if args.landing else local_landing()
     rates = AnomalyRates(**dict(args.rate or []))
-    summary = generate_landing(
+    summary = generate_days(
         landing,
         args.start,
         args.days,
@@ -69,6 +82,7 @@ def cmd_generate(args: argparse.Namespace) -> None:
         seed=args.seed,
         rates=rates,
         producer=args.producer,
+        replace=args.replace,
     )
     if args.catalog_file:
         write_catalog(Path(args.catalog_file), producer_catalog(args.producer))
@@ -93,23 +107,36 @@ def _selection(text: str | None) -> list[dg.AssetKey] | None:
     return chosen
 
 
-def run_days(start: date, end: date, select: str | None = None) -> bool:
-    """Materialize `select` for `start`..`end` as one Dagster run; print progress and a summary."""
+def run_days(start: date, end: date, select: str | None = None, verbose: bool = False) -> bool:
+    """Materialize `select` for `start`..`end` as one Dagster run; print progress, a summary,
+    the days whose Gold was kept, and the run's link in the UI. Dagster's own log (stack traces
+    included) reaches stderr only when `verbose`."""
     from flowguard_assets import defs
+    from flowguard_assets.partitions import daily_partitions
     from flowguard_assets.runner import materialize_range
 
     if end < start:
         raise CliError(f"--end {end} is before --start {start}")
-    first = load_settings().start_date
-    if start < first:
-        raise CliError(f"--start {start} is before FLOWGUARD_START_DATE {first}")
+    settings = load_settings()
+    if start < settings.start_date:
+        raise CliError(f"--start {start} is before FLOWGUARD_START_DATE {settings.start_date}")
+    last = date.fromisoformat(daily_partitions.get_last_partition_key())
+    if end > last:
+        raise CliError(f"{end} is not a complete day yet: the latest day to run is {last} (days end at midnight UTC)")
+    selection = _selection(select)
     print(f"FlowGuard: materializing {start}..{end} as one run")
-    outcome = materialize_range(defs, start, end, _selection(select), print)
+    log_level = "WARNING" if verbose else "CRITICAL"
+    outcome = materialize_range(defs, start, end, selection, print, log_level=log_level)
     print_summary(outcome.metadata, start, end)
+    if outcome.blocked_days:
+        print(f"Gold kept as it was for {', '.join(outcome.blocked_days)} (blocked by their Silver gates, above)")
+    link = f"{settings.ui_url}/runs/{outcome.run_id}"
     if not outcome.success:
-        print(f"Run {outcome.run_id} failed in: {', '.join(outcome.failures) or 'a step'}")
+        print(f"Run failed in {', '.join(outcome.failures) or 'a step'}: {link}")
     elif outcome.failed_checks:
-        print(f"Run {outcome.run_id} failed checks: {', '.join(outcome.failed_checks)}")
+        print(f"Run finished with {len(outcome.failed_checks)} failed checks: {link}")
+    else:
+        print(f"Run succeeded: {link}")
     return outcome.success and not outcome.failed_checks
 
 
@@ -143,7 +170,7 @@ def _fmt(value: object, pattern: str = "{}") -> str:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    return 0 if run_days(args.start, args.end or args.start, args.select) else 1
+    return 0 if run_days(args.start, args.end or args.start, args.select, args.verbose) else 1
 
 
 def cmd_load_catalog(args: argparse.Namespace) -> None:
@@ -172,7 +199,7 @@ def cmd_ddl(args: argparse.Namespace) -> None:
         print(path)
 
 
-def cmd_status(args: argparse.Namespace) -> None:
+def cmd_status(args: argparse.Namespace) -> int:
     from flowguard_assets import defs
     from flowguard_assets.runner import instance
     from flowguard_assets.status import gold_blocked, partition_statuses, recent_days, render, watch_statuses
@@ -186,6 +213,30 @@ def cmd_status(args: argparse.Namespace) -> None:
     blocked = gold_blocked(dagster_instance, days)
     statuses = partition_statuses(dagster_instance, defs, days, blocked)
     print(render(statuses + watch_statuses(dagster_instance, defs, days), days, blocked))
+    failing: dict[date, list[str]] = {}
+    for status in statuses:
+        if status.state == "failing":
+            failing.setdefault(status.day, []).append(status.asset)
+    if failing:
+        days_failing = ", ".join(f"{day} ({', '.join(assets)})" for day, assets in sorted(failing.items()))
+        print(f"FAILING: the latest check failed on {days_failing}")
+        return 1
+    print(f"OK: no latest check failed on {days[0]}..{days[-1]}")
+    return 0
+
+
+def cmd_ui(args: argparse.Namespace) -> None:
+    """`dagster dev` (webserver and daemon) on the DAGSTER_HOME instance, created here first so
+    its two processes never race to create a new SQLite instance, and stoppable with SIGINT or
+    SIGTERM also when started in the background (which ignores SIGINT, and `dagster dev` gives
+    SIGTERM the SIGINT handler)."""
+    from flowguard_assets.runner import instance
+
+    instance().dispose()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, signal.SIG_DFL)  # an exec keeps ignored signals ignored
+    dagster = str(Path(sys.executable).parent / "dagster")
+    os.execv(dagster, [dagster, "dev", "-m", "flowguard_assets", "-h", args.host, "-p", str(args.port)])
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:
@@ -202,10 +253,16 @@ def cmd_demo(args: argparse.Namespace) -> int:
     settings = load_settings()
     start = last_week()
     end = start + timedelta(days=DEMO_DAYS - 1)
-    summary = generate_landing(local_landing(), start, DEMO_DAYS)
+    landing = local_landing()
+    summary = generate_days(landing, start, DEMO_DAYS, replace=True)
     print(f"Sample data: {summary.order_lines + summary.click_lines} lines in {summary.files} files")
     ok = run_days(start, end)
-    print(f"\nTables: {settings.warehouse_dir} ({settings.warehouse} warehouse)")
+    print(
+        f"\nLanding zone: {landing}\nTables: {settings.warehouse_dir} ({settings.warehouse} warehouse)"
+        f"\nDagster instance (runs, events, check results): {os.environ['DAGSTER_HOME']}"
+        "\nNext: `make ui` to browse the runs, assets and checks; `.venv/bin/flowguard status` for"
+        " each day's state; `make clean` to start over"
+    )
     return 0 if ok else 1
 
 
@@ -232,6 +289,11 @@ def parser() -> argparse.ArgumentParser:
         help="flowguard: SPEC 1's events (default); gateway: as the app's events gateway sends them",
     )
     generate.add_argument(
+        "--replace",
+        action="store_true",
+        help="replace the files generate wrote before for these days (never other files)",
+    )
+    generate.add_argument(
         "--catalog-file", help="also write the sample food catalog (JSON, in the producer's format) here"
     )
     generate.set_defaults(handler=cmd_generate)
@@ -240,6 +302,7 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--start", type=_day, required=True, help="first day (YYYY-MM-DD)")
     run.add_argument("--end", type=_day, help="last day (default: --start)")
     run.add_argument("--select", help="layers or asset keys, comma-separated (default: all)")
+    run.add_argument("--verbose", action="store_true", help="also print Dagster's log, stack traces included")
     run.set_defaults(handler=cmd_run)
 
     demo = commands.add_parser("demo", help="generate a week of sample data and run everything")
@@ -258,6 +321,11 @@ def parser() -> argparse.ArgumentParser:
     status.add_argument("--end", type=_day, help="last day (default: --start)")
     status.add_argument("--days", type=int, default=14, help="how many recent days to show")
     status.set_defaults(handler=cmd_status)
+
+    ui = commands.add_parser("ui", help="the Dagster UI and daemon (dagster dev) on DAGSTER_HOME")
+    ui.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    ui.add_argument("--port", type=int, default=3000, help="port to listen on")
+    ui.set_defaults(handler=cmd_ui)
 
     doctor = commands.add_parser("doctor", help="check Java, Spark, landing zone, catalog, warehouse")
     doctor.set_defaults(handler=cmd_doctor)

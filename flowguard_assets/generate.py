@@ -19,7 +19,10 @@ from decimal import ROUND_HALF_UP, Decimal
 from itertools import accumulate, count
 from pathlib import Path
 
+from pyarrow import fs as pafs
+
 from flowguard_assets.data import bundled_catalog
+from flowguard_assets.landing import is_landed_file
 
 ORDERS_TOPIC = "raw.orders.v1"
 CLICKS_TOPIC = "raw.clicks.v1"
@@ -36,6 +39,7 @@ ZONES = ("+01:00", "+02:00", "+05:30", "+09:00", "-03:00", "-05:00", "-08:00")
 BACKGROUND_HOURS = (3, 2, 1, 1, 1, 1, 2, 4, 6, 7, 8, 9, 9, 8, 7, 7, 8, 9, 9, 9, 8, 7, 5, 4)
 STATUSES = ("placed", "confirmed", "delivered", "cancelled")
 STATUS_WEIGHTS = (30, 25, 40, 5)
+MANIFEST = "_generated.json"  # per dt folder: the files generate wrote there (ignored by readers)
 MALFORMED_KINDS = ("truncated_line", "array_line", "value_list", "value_number", "value_text")
 _DROP = object()
 _COMMON_INVALID = (
@@ -456,11 +460,52 @@ def _in_progress(files: dict[str, list[str]], rng: random.Random) -> tuple[str, 
     return f"_tmp-{rng.randrange(10**6):06d}.jsonl", text
 
 
+class LandingOccupied(Exception):
+    """Sample data would be mixed with files already in the days' folders."""
+
+
+def _generated(folder: Path) -> list[str]:
+    """The files `generate_landing` wrote into `folder` (its manifest), none if it has none."""
+    manifest = folder / MANIFEST
+    return json.loads(manifest.read_text())["files"] if manifest.exists() else []
+
+
+def _landed(folder: Path) -> list[str]:
+    """Finished landing files of `folder` (what Bronze would read)."""
+    if not folder.is_dir():
+        return []
+    infos = pafs.LocalFileSystem().get_file_info(pafs.FileSelector(str(folder)))
+    return sorted(info.base_name for info in infos if is_landed_file(info))
+
+
+def _clear_folders(folders: list[Path], replace: bool) -> None:
+    """Make room for new sample data: refuse folders holding landing files unless `replace`, and
+    then remove only the files an earlier `generate_landing` wrote there."""
+    occupied = [f for f in folders if _landed(f)]
+    if occupied and not replace:
+        days = sorted({f.name.removeprefix("dt=") for f in occupied})
+        raise LandingOccupied(
+            f"{occupied[0].parent.parent} already holds landing files for {', '.join(days)}: add"
+            " --replace to replace the files generate wrote there (`make clean` removes all of data/)"
+        )
+    for folder in occupied:
+        foreign = sorted(set(_landed(folder)) - set(_generated(folder)))
+        if foreign:
+            raise LandingOccupied(
+                f"{folder} holds files flowguard generate did not write ({', '.join(foreign[:3])}"
+                f"{', ...' if len(foreign) > 3 else ''}): not replacing them; pick other days or --landing"
+            )
+    for folder in folders:
+        for name in [*_generated(folder), MANIFEST]:
+            (folder / name).unlink(missing_ok=True)
+
+
 def _write_folder(
     folder: Path, records: list[_Record], rng: random.Random, rates: AnomalyRates,
     gzip_share: float, in_progress: bool, stats: Counter[str],
 ) -> None:
-    """Write one dt folder (some files with a trailing empty line); count what was written."""
+    """Write one dt folder (some files with a trailing empty line) and its manifest; count what
+    was written."""
     folder.mkdir(parents=True, exist_ok=True)
     files = _folder_files(records, rng, gzip_share)
     stats["sink_redelivery"] += _redeliver(files, rates.sink_redelivery, rng)
@@ -469,20 +514,26 @@ def _write_folder(
         (folder / name).write_bytes(gzip.compress(data, mtime=0) if name.endswith(".gz") else data)
         stats["files"] += 1
         stats[records[0].topic] += len(files[name])
+    written = sorted(files)
     if in_progress:
         name, text = _in_progress(files, rng)
         (folder / name).write_text(text, encoding="utf-8")
         stats["in_progress"] += 1
+        written.append(name)
+    (folder / MANIFEST).write_text(json.dumps({"files": written}, indent=1) + "\n", encoding="utf-8")
 
 
 def generate_landing(
     landing_dir: Path, start: date, days: int, *, orders_per_day: int = 1000,
     clicks_per_day: int = 24000, seed: int = 7, rates: AnomalyRates = AnomalyRates(),
     catalog: list[dict] | None = None, gzip_share: float = 0.3, in_progress_file: bool = True,
-    producer: str = "flowguard",
+    producer: str = "flowguard", replace: bool = False,
 ) -> GenerationSummary:
     """Write `days` days of order and click records from `start` into `landing_dir` (SPEC 1), as
-    `producer` (a name of GENERATORS) sends them; `catalog` defaults to `producer_catalog`."""
+    `producer` (a name of GENERATORS) sends them; `catalog` defaults to `producer_catalog`.
+
+    Days whose folders already hold landing files raise `LandingOccupied`, unless `replace`: then
+    the files an earlier call wrote there are replaced (never files it did not write)."""
     rng = random.Random(seed)
     catalog = producer_catalog(producer) if catalog is None else catalog
     gen = GENERATORS[producer][0](rng, rates, catalog, max(10, clicks_per_day // 10))
@@ -499,6 +550,8 @@ def generate_landing(
     for record in records:
         folders[record.topic, record.day].append(record)
     stats = gen.counts
+    _clear_folders([Path(landing_dir) / topic / f"dt={day.isoformat()}"
+                    for topic in (ORDERS_TOPIC, CLICKS_TOPIC) for day in all_days], replace)
     for topic, day in sorted(folders):
         tmp = in_progress_file and (day == all_days[-1] or rng.random() < 0.25)
         folder = Path(landing_dir) / topic / f"dt={day.isoformat()}"

@@ -11,6 +11,7 @@ from typing import Any
 
 import dagster as dg
 
+from flowguard_assets.gates import BLOCKED_DAYS
 from flowguard_assets.partitions import RANGE_END_TAG, RANGE_START_TAG
 from flowguard_assets.wiring import root_cause
 
@@ -29,6 +30,7 @@ class RunOutcome:
     success: bool
     failures: list[str] = field(default_factory=list)
     failed_checks: list[str] = field(default_factory=list)  # "asset:check [day]" of ERROR checks
+    blocked_days: list[str] = field(default_factory=list)  # days whose Gold was kept as it was
     # partition -> asset key -> the materialization's metadata values
     metadata: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
 
@@ -72,16 +74,19 @@ def execute_range(
     selection: Sequence[dg.AssetKey] | None = None,
     dagster_instance: dg.DagsterInstance | None = None,
     run_id: str | None = None,
+    log_level: str = "WARNING",
 ) -> dg.ExecuteInProcessResult:
     """Materialize `selection` (default: every asset) and its checks for `start`..`end` as one
-    run in this process."""
-    return defs.resolve_implicit_global_asset_job_def().execute_in_process(
+    run in this process. The run records its assets and day range as the UI's runs list shows
+    them (Target, partition range); Dagster's console log shows `log_level` and above."""
+    job = defs.resolve_implicit_global_asset_job_def()
+    return job.execute_in_process(
         instance=dagster_instance,
         run_id=run_id,
-        asset_selection=list(selection) if selection else None,
+        asset_selection=list(selection or job.asset_layer.executable_asset_keys),
         raise_on_error=False,
         tags={RANGE_START_TAG: start.isoformat(), RANGE_END_TAG: end.isoformat()},
-        run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
+        run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
     )
 
 
@@ -92,12 +97,15 @@ def materialize_range(
     selection: Sequence[dg.AssetKey] | None,
     on_progress: Callable[[str], None],
     dagster_instance: dg.DagsterInstance | None = None,
+    log_level: str = "WARNING",
 ) -> RunOutcome:
     """`execute_range` against the DAGSTER_HOME instance, reporting progress as it goes."""
     dagster_instance = dagster_instance or instance()
     run_id = str(uuid.uuid4())
     with ThreadPoolExecutor(max_workers=1) as pool:
-        running = pool.submit(execute_range, defs, start, end, selection, dagster_instance, run_id)
+        running = pool.submit(
+            execute_range, defs, start, end, selection, dagster_instance, run_id, log_level
+        )
         cursor = 0
         while True:
             finished = running.done()
@@ -111,17 +119,22 @@ def materialize_range(
                 break
             wait([running], timeout=0.5)
         result = running.result()  # an error of the run itself is raised here
+    step_failures = [e for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_FAILURE]
     return RunOutcome(
         run_id=run_id,
         success=result.success,
-        failures=[
-            event.step_key or ""
-            for event in result.all_events
-            if event.event_type == dg.DagsterEventType.STEP_FAILURE
-        ],
+        failures=[event.step_key or "" for event in step_failures],
         failed_checks=_failed_checks(result),
+        blocked_days=[day for event in step_failures for day in _blocked(event)],
         metadata=_metadata_by_partition(result),
     )
+
+
+def _blocked(failure: dg.DagsterEvent) -> list[str]:
+    """The days a failed Gold step kept as they were (none for any other failure)."""
+    user_failure = failure.step_failure_data.user_failure_data
+    blocked = user_failure.metadata.get(BLOCKED_DAYS) if user_failure else None
+    return list(blocked.value) if blocked else []
 
 
 def _failed_checks(result: dg.ExecuteInProcessResult) -> list[str]:

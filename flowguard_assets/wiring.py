@@ -80,6 +80,11 @@ def add_daily_metadata(
         context.add_asset_metadata(dict(metadata), partition_key=day.isoformat())
 
 
+def percent(rate: float) -> float:
+    """A rate as the percentage the UI plots (0.8836601 -> 88.37), next to the exact fraction."""
+    return round(100 * rate, 2)
+
+
 def markdown_table(rows: list[Mapping[str, Any]], columns: list[str]) -> str:
     """A small Markdown table of `rows`, for a preview in the Dagster UI."""
     lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]

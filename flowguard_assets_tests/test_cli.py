@@ -1,15 +1,20 @@
 """The real `dagster` and `flowguard` command lines against a real instance in DAGSTER_HOME."""
 
 import os
+import re
+import signal
+import socket
 import subprocess
 import sys
+import time
+import urllib.request
 from datetime import date, timedelta
 from pathlib import Path
 
 import dagster as dg
 import pytest
 
-from flowguard_assets.generate import generate_landing
+from flowguard_assets.generate import AnomalyRates, generate_landing
 from flowguard_assets.runner import execute_range
 from flowguard_assets.tables import (
     DAILY_GMV_METRICS,
@@ -110,21 +115,63 @@ def test_flowguard_run_shows_progress_and_a_summary_then_status_shows_the_days(e
     assert [line.split()[0] for line in summary[1:4]] == ["2026-02-14", "2026-02-15", "2026-02-16"]
     assert all(line.split()[1] != "-" for line in summary[1:4])  # revenue of each day
 
+    assert out.splitlines()[-1] == f"Run succeeded: http://127.0.0.1:3000/runs/{run_ids(env)[0]}"
+
     status = cli(env, "flowguard", "status", "--start", "2026-02-13", "--end", "2026-02-16")
     assert status.returncode == 0, status.stderr
-    rows = {line.split()[0]: line.split()[1:] for line in status.stdout.splitlines() if "/" in line}
-    watch = {f"bronze/{t}:{c}" for t in ("orders_raw", "clicks_raw") for c in ("volume", "new_fields")}
+    rows = {line.split()[0]: line.split()[1:] for line in status.stdout.splitlines()[:-1] if "/" in line}
+    watch = {f"bronze/{t}:{check}" for t in ("orders_raw", "clicks_raw") for check in ("volume", "new_fields")}
     assert set(rows) == set(ALL_KEYS.split(",")) | watch
-    assert all(cells == ["·", "✓", "✓", "✓"] for cells in rows.values())
+    assert all(cells == ["·", "✓", "✓", "✓"] for key, cells in rows.items() if key not in watch)
+    assert status.stdout.splitlines()[-1] == "OK: no latest check failed on 2026-02-13..2026-02-16"
+
+
+def run_ids(env) -> list[str]:
+    instance = instance_at(env)
+    try:
+        return [run.run_id for run in instance.get_runs()]
+    finally:
+        instance.dispose()
+
+
+def test_a_bad_day_reads_as_data_not_a_crash_and_status_fails(env):
+    generate_landing(Path(env["FLOWGUARD_LANDING_DIR"]), date(2026, 2, 14), 1, orders_per_day=300,
+                     clicks_per_day=1500, rates=AnomalyRates(malformed=0.2), seed=1)
+    env = {**env, "FLOWGUARD_UI_URL": "http://ui.example:3000"}
+    ran = cli(env, "flowguard", "run", "--start", "2026-02-14")
+    assert ran.returncode == 1, ran.stdout[-2000:] + ran.stderr[-2000:]
+    lines = ran.stdout.splitlines()
+    figure = r"valid rate \d+\.\d\d% \(minimum 95\.00%\)"
+    for table in ("orders_clean", "clicks_clean"):  # one line per failed check and day, with figures
+        (line,) = [ln for ln in lines if f"check silver/{table}:" in ln]
+        assert re.fullmatch(rf"  ✗ check silver/{table}:valid_rate \[2026-02-14\] failed: {figure}", line)
+    assert "Gold kept as it was for 2026-02-14 (blocked by their Silver gates, above)" in lines
+    (run_id,) = run_ids(env)
+    assert lines[-1] == f"Run failed in gold: http://ui.example:3000/runs/{run_id}"
+    for noise in ("Traceback", "Stack Trace", "dagster._core", "DagsterAssetCheckFailedError"):
+        assert noise not in ran.stdout + ran.stderr, noise
+
+    status = cli(env, "flowguard", "status", "--start", "2026-02-13", "--end", "2026-02-14")
+    assert status.returncode == 1, status.stdout
+    assert status.stdout.splitlines()[-1] == (
+        "FAILING: the latest check failed on 2026-02-14 (silver/clicks_clean, silver/orders_clean)"
+    )
 
 
 def test_flowguard_errors_are_one_line_with_a_non_zero_exit(env):
     early = cli(env, "flowguard", "run", "--start", "2025-01-01")
     assert (early.returncode, early.stderr) == (2, "flowguard: --start 2025-01-01 is before FLOWGUARD_START_DATE 2026-02-01\n")
+    future = (date.today() + timedelta(days=3)).isoformat()
+    ahead = cli(env, "flowguard", "run", "--start", future)
+    assert ahead.returncode == 2 and ahead.stdout == ""
+    assert re.fullmatch(rf"flowguard: {future} is not a complete day yet: the latest day to run is \S+ \(days end at midnight UTC\)\n", ahead.stderr)
+    typo = cli(env, "flowguard", "run", "--start", "2026-02-14", "--select", "silverr")
+    assert (typo.returncode, typo.stdout) == (2, "")  # before "materializing"
+    assert typo.stderr == "flowguard: --select 'silverr' matches no asset; use a layer or an asset key\n"
     bad = cli({**env, "FLOWGUARD_MIN_VALID_RATE": "lots"}, "flowguard", "status")
     assert bad.returncode == 2
     assert bad.stderr == "flowguard: FLOWGUARD_MIN_VALID_RATE must be a number between 0 and 1, got 'lots'\n"
-    for command in ("generate", "run", "demo", "status", "doctor", "load-catalog", "ddl"):
+    for command in ("generate", "run", "demo", "status", "doctor", "ui", "load-catalog", "ddl"):
         helped = cli(env, "flowguard", command, "--help")
         assert helped.returncode == 0 and "usage: flowguard" in helped.stdout, command
 
@@ -140,3 +187,33 @@ def test_doctor_says_ok_or_why_not(env):
     assert broken.returncode == 1
     (catalog,) = [line for line in broken.stdout.splitlines() if " catalog " in line]
     assert catalog.startswith("FAIL catalog") and "127.0.0.1:1" in catalog and "hint:" in catalog
+
+
+def test_ui_creates_the_instance_first_and_stops_on_sigterm_from_a_script(env):
+    """`flowguard ui` (make ui) started as a script's background job, which ignores SIGINT."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    ui = subprocess.Popen(
+        [str(BIN / "flowguard"), "ui", "--port", str(port)], env=env, cwd=Path(__file__).parents[1],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN), start_new_session=True,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 180
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/server_info", timeout=5) as answer:
+                    assert answer.status == 200
+                    break
+            except OSError:
+                assert ui.poll() is None and time.monotonic() < deadline, "the UI did not come up"
+                time.sleep(2)
+        assert (Path(env["DAGSTER_HOME"]) / "history" / "runs.db").exists()
+        ui.send_signal(signal.SIGTERM)
+        assert ui.wait(timeout=90) is not None
+    finally:
+        if ui.poll() is None:
+            os.killpg(ui.pid, signal.SIGKILL)
+            ui.wait()
+    assert "will not be used" not in ui.stderr.read()

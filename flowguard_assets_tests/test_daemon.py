@@ -54,7 +54,7 @@ def platform(tmp_path_factory):
     root = tmp_path_factory.mktemp("platform")
     home = root / "dagster_home"
     home.mkdir()
-    shutil.copy(ROOT / "dagster.yaml", home / "dagster.yaml")
+    shutil.copy(ROOT / "deploy" / "dagster.local.yaml", home / "dagster.yaml")
     dg.DagsterInstance.from_config(str(home)).dispose()  # create the storage before two processes race to
     receiver = Receiver()
     port = free_port()

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from flowguard_assets.generate import (
+    MANIFEST,
     AnomalyRates,
     GenerationSummary,
     bundled_catalog,
@@ -103,7 +104,7 @@ def test_gzip_files_are_readable(landing: Landing) -> None:
 
 def test_in_progress_files_start_with_underscore(landing: Landing) -> None:
     root = landing[0]
-    tmp = [p for p in root.glob("*/dt=*/*") if not DATA_FILE.match(p.name)]
+    tmp = [p for p in root.glob("*/dt=*/*") if not DATA_FILE.match(p.name) and p.name != MANIFEST]
     assert tmp and all(re.fullmatch(r"_tmp-\d{6}\.jsonl", p.name) for p in tmp)
     last = f"dt={START + timedelta(days=DAYS - 1)}"
     assert {p.parent.parent.name for p in tmp if p.parent.name == last} == set(TOPICS)
@@ -321,3 +322,38 @@ def test_generate_command_writes_the_chosen_producer(tmp_path: Path) -> None:
         assert headers == {frozenset(expected)}
     assert main([*base, "--landing", str(tmp_path / "default")]) == 0
     assert snapshot(tmp_path / "default") == snapshot(tmp_path / "flowguard")
+
+
+def test_generate_refuses_days_with_files_and_replaces_only_its_own(tmp_path: Path, capsys) -> None:
+    base = ["generate", "--landing", str(tmp_path), "--start", "2026-02-01", "--orders", "40", "--clicks", "300"]
+    assert main([*base, "--days", "2"]) == 0
+    first = snapshot(tmp_path)
+    capsys.readouterr()
+    # Overlapping days: refused in one line naming the days and the way on; nothing written.
+    assert main([*base, "--days", "3", "--seed", "1"]) == 2
+    assert capsys.readouterr().err == (
+        f"flowguard: {tmp_path} already holds landing files for 2026-02-01, 2026-02-02: add --replace"
+        " to replace the files generate wrote there (`make clean` removes all of data/)\n"
+    )
+    assert snapshot(tmp_path) == first
+    # --replace: the days hold exactly what the new call writes, as if written into empty folders.
+    assert main([*base, "--days", "3", "--seed", "1", "--replace"]) == 0
+    assert main([*base, "--days", "3", "--seed", "1", "--landing", str(tmp_path / "fresh")]) == 0
+    replaced = {k: v for k, v in snapshot(tmp_path).items() if not k.startswith("fresh/")}
+    assert replaced == snapshot(tmp_path / "fresh")
+    # A file generate did not write is never removed, even with --replace.
+    theirs = tmp_path / "raw.orders.v1" / "dt=2026-02-02" / "theirs.jsonl"
+    theirs.write_text("{}\n")
+    capsys.readouterr()
+    assert main([*base, "--days", "3", "--replace"]) == 2
+    assert "theirs.jsonl): not replacing them" in capsys.readouterr().err
+    assert theirs.exists()
+
+
+@pytest.mark.parametrize("rate", ["malformed=2", "malformed=-0.1", "malformed=lots", "typo=0.1"])
+def test_rate_outside_zero_to_one_is_refused(tmp_path: Path, rate: str, capsys) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["generate", "--landing", str(tmp_path), "--rate", rate])
+    assert exit_info.value.code == 2
+    assert "argument --rate" in capsys.readouterr().err
+    assert not tmp_path.joinpath("raw.orders.v1").exists()

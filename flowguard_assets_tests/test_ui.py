@@ -24,6 +24,9 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
@@ -31,7 +34,7 @@ import dagster as dg
 import pytest
 from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
 
-from flowguard_assets.generate import generate_landing
+from flowguard_assets.generate import AnomalyRates, generate_landing
 from flowguard_assets.runner import execute_range
 from flowguard_assets_tests.harness import make_defs
 
@@ -115,63 +118,84 @@ def chromium_binary() -> str:
     )
 
 
+@dataclass(frozen=True)
+class Server:
+    url: str
+    env: dict[str, str]
+    home: Path
+    log: Path
+    process: subprocess.Popen
+
+    def wait_loaded(self) -> None:
+        deadline = time.monotonic() + 180
+        while not _location_loaded(self.url):
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"the webserver did not load the code location; its log:\n{_tail(self.log)}")
+            time.sleep(2)
+
+
+@contextmanager
+def webserver(root: Path) -> Iterator[Server]:
+    """dagster-webserver on a fresh instance in root/dagster_home, with the laptop set-up (bundled
+    catalog, local Spark) and the landing zone and warehouse under `root`; stopped afterwards."""
+    home = root / "dagster_home"
+    home.mkdir()
+    (home / "dagster.yaml").write_text(DAGSTER_YAML)
+    dg.DagsterInstance.from_config(str(home)).dispose()  # creates the storage before the webserver
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("POSTGRES_", "SNOWFLAKE_", "SPARK_REMOTE", "FLOWGUARD_"))
+    } | {
+        "DAGSTER_HOME": str(home),
+        "FLOWGUARD_LANDING_DIR": str(root / "landing"),
+        "FLOWGUARD_WAREHOUSE_DIR": str(root / "warehouse"),
+        "FLOWGUARD_UI_URL": url,
+    }
+    log = root / "webserver.log"
+    process = subprocess.Popen(
+        [str(BIN / "dagster-webserver"), "-h", "127.0.0.1", "-p", str(port), "-w", str(ROOT / "workspace.yaml")],
+        env=env, cwd=ROOT, start_new_session=True, stdout=subprocess.DEVNULL, stderr=open(log, "w"),
+    )  # fmt: skip
+    try:
+        yield Server(url, env, home, log, process)
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=30)
+
+
 @pytest.fixture(scope="module")
 def ui(tmp_path_factory):
     """dagster-webserver on a fresh DAGSTER_HOME whose instance holds a Bronze -> Gold run of
     2026-02-14..15 (landing data goes up to 2026-02-16, left for the UI to materialize)."""
     root = tmp_path_factory.mktemp("ui")
-    home, landing, warehouse = root / "dagster_home", root / "landing", root / "warehouse"
-    home.mkdir()
-    (home / "dagster.yaml").write_text(DAGSTER_YAML)
+    landing, warehouse = root / "landing", root / "warehouse"
     generate_landing(landing, date(2026, 2, 14), 3, orders_per_day=300, clicks_per_day=1500, seed=7)
-    instance = dg.DagsterInstance.from_config(str(home))  # creates the storage before the webserver
-
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        # The laptop set-up: bundled catalog, local warehouse, local Spark.
-        if not key.startswith(("POSTGRES_", "SNOWFLAKE_", "SPARK_REMOTE", "FLOWGUARD_"))
-    }
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    env |= {
-        "DAGSTER_HOME": str(home),
-        "FLOWGUARD_LANDING_DIR": str(landing),
-        "FLOWGUARD_WAREHOUSE_DIR": str(warehouse),
-        "FLOWGUARD_UI_URL": url,
-    }
-    log = root / "webserver.log"
     # Started before the in-process run: loading the code location and Spark overlap.
-    webserver = subprocess.Popen(
-        [str(BIN / "dagster-webserver"), "-h", "127.0.0.1", "-p", str(port), "-w", str(ROOT / "workspace.yaml")],
-        env=env, cwd=ROOT, start_new_session=True, stdout=subprocess.DEVNULL, stderr=open(log, "w"),
-    )  # fmt: skip
-    try:
-        result = execute_range(
-            make_defs(landing, warehouse), date(2026, 2, 14), date(2026, 2, 15), dagster_instance=instance
-        )
-        assert result.success, "the in-process Bronze -> Gold run of 2026-02-14..15 failed"
-        gmv = {
-            event.event_specific_data.materialization.partition: {
-                key: value.value for key, value in event.event_specific_data.materialization.metadata.items()
-            }
-            for event in result.get_asset_materialization_events()
-            if event.event_specific_data.materialization.asset_key == dg.AssetKey(["gold", "daily_gmv_metrics"])
-        }
-        deadline = time.monotonic() + 180
-        while not _location_loaded(url):
-            if webserver.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"the webserver did not load the code location; its log:\n{_tail(log)}")
-            time.sleep(2)
-        yield {"url": url, "home": home, "gmv": gmv, "log": log}
-    finally:
-        os.killpg(webserver.pid, signal.SIGTERM)
+    with webserver(root) as server:
+        instance = dg.DagsterInstance.from_config(str(server.home))
         try:
-            webserver.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            os.killpg(webserver.pid, signal.SIGKILL)
-            webserver.wait(timeout=30)
-        instance.dispose()
+            result = execute_range(
+                make_defs(landing, warehouse), date(2026, 2, 14), date(2026, 2, 15), dagster_instance=instance
+            )
+            assert result.success, "the in-process Bronze -> Gold run of 2026-02-14..15 failed"
+            gmv = {
+                event.event_specific_data.materialization.partition: {
+                    key: value.value for key, value in event.event_specific_data.materialization.metadata.items()
+                }
+                for event in result.get_asset_materialization_events()
+                if event.event_specific_data.materialization.asset_key == dg.AssetKey(["gold", "daily_gmv_metrics"])
+            }
+            server.wait_loaded()
+            yield {"url": server.url, "home": server.home, "gmv": gmv, "log": server.log}
+        finally:
+            instance.dispose()
 
 
 @pytest.fixture(scope="module")
@@ -185,10 +209,9 @@ def browser():
             chromium.close()
 
 
-@pytest.fixture
-def page(ui, browser: Browser):
+def _page(browser: Browser, url: str) -> Iterator[Page]:
     ARTIFACTS.mkdir(exist_ok=True)
-    context = browser.new_context(viewport={"width": 1600, "height": 1100}, base_url=ui["url"])
+    context = browser.new_context(viewport={"width": 1600, "height": 1100}, base_url=url)
     # The "Join the Dagster community" pop-up shows on localhost until this key is set (it is
     # what its Skip button writes); otherwise it sits over the page and intercepts clicks.
     context.add_init_script("window.localStorage.setItem('communityNux', JSON.stringify('1'))")
@@ -203,6 +226,11 @@ def page(ui, browser: Browser):
         yield tab
     finally:
         context.close()
+
+
+@pytest.fixture
+def page(ui, browser: Browser):
+    yield from _page(browser, ui["url"])
 
 
 def graph_nodes(page: Page) -> Locator:
@@ -383,3 +411,64 @@ def test_silver_check_partitions_tab_counts_the_passed_days(page: Page):
     passed = page.get_by_text(re.compile(r"^Passed \(\d+\)$"))
     expect(passed).to_be_visible()
     assert int(re.search(r"\d+", passed.inner_text()).group()) >= 2  # 2026-02-14 and 15 at least
+
+
+BAD_WEEK = [date(2026, 2, 20 + n).isoformat() for n in range(7)]
+BAD_DAY = BAD_WEEK[2]
+
+
+@pytest.fixture(scope="module")
+def bad_week(tmp_path_factory):
+    """A webserver whose instance holds one `flowguard run` of a 7-day week whose third day is bad
+    (a fifth of its landing lines malformed): its Silver gates fail, its Gold is not written."""
+    root = tmp_path_factory.mktemp("bad_week")
+    landing = root / "landing"
+    small = {"orders_per_day": 300, "clicks_per_day": 1500, "seed": 7}
+    generate_landing(landing, date.fromisoformat(BAD_WEEK[0]), 7, **small)
+    generate_landing(landing, date.fromisoformat(BAD_DAY), 1, **small, rates=AnomalyRates(malformed=0.2), replace=True)
+    with webserver(root) as server:
+        ran = subprocess.run(
+            [str(BIN / "flowguard"), "run", "--start", BAD_WEEK[0], "--end", BAD_WEEK[-1]],
+            env=server.env, capture_output=True, text=True, timeout=1800,
+        )  # fmt: skip
+        assert ran.returncode == 1, ran.stdout[-3000:] + ran.stderr[-3000:]
+        assert f"Gold kept as it was for {BAD_DAY} (blocked by their Silver gates, above)" in ran.stdout
+        run_id = ran.stdout.strip().splitlines()[-1].rsplit("/", 1)[1]
+        server.wait_loaded()
+        yield {"url": server.url, "run_id": run_id}
+
+
+@pytest.fixture
+def bad_week_page(bad_week, browser: Browser):
+    yield from _page(browser, bad_week["url"])
+
+
+def test_silver_partition_page_after_a_bad_day(bad_week_page: Page):
+    page = bad_week_page
+    page.goto(f"/assets/silver/orders_clean?view=partitions&partition={BAD_DAY}")
+    expect(page.get_by_text(BAD_DAY, exact=True).first).to_be_visible(timeout=WAIT_MS)
+    # The day is materialized (Silver is kept for investigation), its valid-rate gate failed.
+    for key in ("valid_pct", "duplicate_pct", "valid_rate"):
+        expect(page.get_by_text(key, exact=True).first).to_be_visible()
+    expect(page.get_by_text(re.compile(r"^valid rate \d+\.\d\d% \(minimum 95\.00%\)$")).first).to_be_visible()
+    page.screenshot(path=str(ARTIFACTS / "silver-partition-bad-day.png"), full_page=True)
+
+
+def test_check_history_of_a_seven_day_run(bad_week_page: Page):
+    page = bad_week_page
+    page.goto("/assets/silver/orders_clean?view=checks&checkDetail=valid_rate")
+    expect(page.get_by_role("tab", name="Execution history")).to_be_visible(timeout=WAIT_MS)
+    page.get_by_role("tab", name="Partitions").last.click()  # the check's tab, not the asset's
+    expect(page.get_by_text("Passed (6)", exact=True)).to_be_visible()
+    expect(page.get_by_text("Failed (1)", exact=True)).to_be_visible()
+    page.screenshot(path=str(ARTIFACTS / "check-history-seven-days.png"), full_page=True)
+
+
+def test_runs_list_shows_a_flowguard_run_with_its_target_and_days(bad_week_page: Page, bad_week):
+    page = bad_week_page
+    page.goto("/runs")
+    row = page.get_by_role("row").filter(has=page.get_by_text(bad_week["run_id"][:8]))
+    expect(row).to_be_visible(timeout=WAIT_MS)
+    expect(row).to_contain_text("silver/orders_clean")  # Target: the run's assets
+    expect(row).to_contain_text(f"{BAD_WEEK[0]} → {BAD_WEEK[-1]}")
+    page.screenshot(path=str(ARTIFACTS / "runs-list-flowguard-run.png"), full_page=True)

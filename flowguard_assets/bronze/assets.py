@@ -21,7 +21,7 @@ from flowguard_assets.tables import CLICKS_PROFILE, CLICKS_RAW, ORDERS_PROFILE, 
 from flowguard_assets.transforms import profile
 from flowguard_assets.transforms.bronze import to_bronze
 from flowguard_assets.transforms.metrics import DailyCounts
-from flowguard_assets.wiring import add_daily_metadata, clear_failures, table_asset
+from flowguard_assets.wiring import add_daily_metadata, clear_failures, percent, table_asset
 
 TOPICS = {ORDERS_RAW.name: "raw.orders.v1", CLICKS_RAW.name: "raw.clicks.v1"}
 _WARN = dg.AssetCheckSeverity.WARN
@@ -128,6 +128,7 @@ def bronze_asset(table: Table, profile_table: Table) -> dg.AssetsDefinition:
                     "dagster/row_count": figures["rows"],
                     "files_read": sum(f.partition_date == day for f in files),
                     "malformed_lines": figures["malformed_lines"],
+                    "malformed_pct": percent(figures["malformed_lines"] / figures["rows"] if figures["rows"] else 0.0),
                 }
                 for day, figures in counts.by_day().items()
             },

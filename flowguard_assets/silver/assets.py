@@ -21,7 +21,7 @@ from flowguard_assets.transforms.silver import (
     to_daily_buyers,
     to_silver,
 )
-from flowguard_assets.wiring import add_daily_metadata, clear_failures, table_asset
+from flowguard_assets.wiring import add_daily_metadata, clear_failures, percent, table_asset
 
 BRONZE_OF = {ORDERS_CLEAN.name: ORDERS_RAW, CLICKS_CLEAN.name: CLICKS_RAW}
 
@@ -38,13 +38,17 @@ def _quality_conditions(codes: tuple[str, ...]) -> dict[str, F.Column]:
 
 def _day_metadata(figures: dict[str, int], codes: tuple[str, ...]) -> dict[str, object]:
     rows = figures["rows"]
+    valid_rate = figures["valid"] / rows if rows else 1.0
+    duplicate_rate = figures["duplicates"] / rows if rows else 0.0
     return {
         "dagster/row_count": rows,
         "valid": figures["valid"],
         "invalid": rows - figures["valid"],
         "duplicates": figures["duplicates"],
-        "valid_rate": figures["valid"] / rows if rows else 1.0,
-        "duplicate_rate": figures["duplicates"] / rows if rows else 0.0,
+        "valid_pct": percent(valid_rate),
+        "duplicate_pct": percent(duplicate_rate),
+        "valid_rate": valid_rate,
+        "duplicate_rate": duplicate_rate,
         **{f"errors/{code}": figures[code] for code in codes},
     }
 
