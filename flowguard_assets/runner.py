@@ -15,6 +15,7 @@ from flowguard_assets.gates import BLOCKED_DAYS
 from flowguard_assets.partitions import RANGE_END_TAG, RANGE_START_TAG
 from flowguard_assets.wiring import root_cause
 
+DAYS_TAG = "flowguard/days"
 _PROGRESS_EVENTS = {
     dg.DagsterEventType.STEP_START,
     dg.DagsterEventType.STEP_SUCCESS,
@@ -77,15 +78,20 @@ def execute_range(
     log_level: str = "WARNING",
 ) -> dg.ExecuteInProcessResult:
     """Materialize `selection` (default: every asset) and its checks for `start`..`end` as one
-    run in this process. The run records its assets and day range as the UI's runs list shows
-    them (Target, partition range); Dagster's console log shows `log_level` and above."""
+    run in this process. The run records its assets (the runs list's Target column) and its day
+    range, as Dagster's range tags and as DAYS_TAG, a user tag the runs list shows on every row
+    (it hides system tags); Dagster's console log shows `log_level` and above."""
     job = defs.resolve_implicit_global_asset_job_def()
     return job.execute_in_process(
         instance=dagster_instance,
         run_id=run_id,
         asset_selection=list(selection or job.asset_layer.executable_asset_keys),
         raise_on_error=False,
-        tags={RANGE_START_TAG: start.isoformat(), RANGE_END_TAG: end.isoformat()},
+        tags={
+            RANGE_START_TAG: start.isoformat(),
+            RANGE_END_TAG: end.isoformat(),
+            DAYS_TAG: start.isoformat() if start == end else f"{start}...{end}",
+        },
         run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
     )
 

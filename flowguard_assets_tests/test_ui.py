@@ -443,15 +443,27 @@ def bad_week_page(bad_week, browser: Browser):
     yield from _page(browser, bad_week["url"])
 
 
+def week_only(page: Page) -> None:
+    """Narrow a partitions tab's range (since FLOWGUARD_START_DATE) to the bad week, so a week
+    is not a sliver of ten months."""
+    box = page.locator("input[value^='[2026-02-01']").first.element_handle()  # its value changes
+    box.fill(f"[{BAD_WEEK[0]}...{BAD_WEEK[-1]}]")
+    box.press("Enter")
+
+
 def test_silver_partition_page_after_a_bad_day(bad_week_page: Page):
     page = bad_week_page
     page.goto(f"/assets/silver/orders_clean?view=partitions&partition={BAD_DAY}")
     expect(page.get_by_text(BAD_DAY, exact=True).first).to_be_visible(timeout=WAIT_MS)
-    # The day is materialized (Silver is kept for investigation), its valid-rate gate failed.
-    for key in ("valid_pct", "duplicate_pct", "valid_rate"):
-        expect(page.get_by_text(key, exact=True).first).to_be_visible()
-    expect(page.get_by_text(re.compile(r"^valid rate \d+\.\d\d% \(minimum 95\.00%\)$")).first).to_be_visible()
-    page.screenshot(path=str(ARTIFACTS / "silver-partition-bad-day.png"), full_page=True)
+    week_only(page)
+    expect(page.get_by_text("7 Partitions Selected", exact=True)).to_be_visible()
+    # The bad day is materialized (Silver is kept for investigation), with its rates as percentages.
+    expect(page.get_by_text("Materialized", exact=True).first).to_be_visible()
+    for key in ("valid_pct", "duplicate_pct", "valid_rate", "errors/malformed_record"):
+        expect(page.get_by_role("row").filter(has=page.get_by_text(key, exact=True))).to_have_count(1)
+    valid_pct = page.get_by_role("row").filter(has=page.get_by_text("valid_pct", exact=True))
+    assert float(re.search(r"\d+\.\d+", valid_pct.inner_text()).group()) < 95
+    page.screenshot(path=str(ARTIFACTS / "silver-partition-bad-day.png"))
 
 
 def test_check_history_of_a_seven_day_run(bad_week_page: Page):
@@ -459,16 +471,24 @@ def test_check_history_of_a_seven_day_run(bad_week_page: Page):
     page.goto("/assets/silver/orders_clean?view=checks&checkDetail=valid_rate")
     expect(page.get_by_role("tab", name="Execution history")).to_be_visible(timeout=WAIT_MS)
     page.get_by_role("tab", name="Partitions").last.click()  # the check's tab, not the asset's
+    week_only(page)
     expect(page.get_by_text("Passed (6)", exact=True)).to_be_visible()
     expect(page.get_by_text("Failed (1)", exact=True)).to_be_visible()
-    page.screenshot(path=str(ARTIFACTS / "check-history-seven-days.png"), full_page=True)
+    page.get_by_text(BAD_DAY, exact=True).filter(visible=True).last.click()
+    expect(page.get_by_text(re.compile(r"^valid rate \d+\.\d\d% \(minimum 95\.00%\)$")).first).to_be_visible()
+    page.screenshot(path=str(ARTIFACTS / "check-partitions-seven-days.png"))
+    page.get_by_role("tab", name="Execution history").click()
+    expect(page.get_by_text(re.compile(r"^valid rate \d+\.\d\d% \(minimum 95\.00%\)$"))).to_have_count(7)
+    page.screenshot(path=str(ARTIFACTS / "check-history-seven-days.png"))
 
 
 def test_runs_list_shows_a_flowguard_run_with_its_target_and_days(bad_week_page: Page, bad_week):
     page = bad_week_page
     page.goto("/runs")
-    row = page.get_by_role("row").filter(has=page.get_by_text(bad_week["run_id"][:8]))
-    expect(row).to_be_visible(timeout=WAIT_MS)
-    expect(row).to_contain_text("silver/orders_clean")  # Target: the run's assets
-    expect(row).to_contain_text(f"{BAD_WEEK[0]} → {BAD_WEEK[-1]}")
+    run = page.get_by_role("link", name=f"run {bad_week['run_id'][:8]}")
+    expect(run).to_be_visible(timeout=WAIT_MS)
+    row = innermost(page, run, page.get_by_text("Manually launched"))
+    expect(row).to_contain_text(f"flowguard/days: {BAD_WEEK[0]}...{BAD_WEEK[-1]}")  # a pinned user tag
+    expect(row).to_contain_text("bronze / clicks_raw")  # Target: the run's first asset ...
+    expect(row).to_contain_text("7 more")  # ... and the other seven
     page.screenshot(path=str(ARTIFACTS / "runs-list-flowguard-run.png"), full_page=True)
