@@ -73,6 +73,7 @@ def test_a_partition_on_the_postgres_instance_with_the_postgres_catalog(pg_datab
         " WHERE partition = '2026-02-14' ORDER BY 1, 2",
     )
     assert ('["silver", "orders_clean"]', "valid_rate", "SUCCEEDED") in checks
-    assert len(checks) == 12  # two gates per Silver table, two reconciliations per Gold table
+    # Volume and new fields per Bronze table, two gates per Silver table, three checks per Gold table.
+    assert len(checks) == 2 * 2 + 2 * 2 + 4 * 3
     names = {r["ENRICHED_ITEM_NAME"] for r in read_table(tmp_path / "warehouse", ORDERS_CLEAN) if r["IS_VALID"]}
     assert names and all(name.startswith("Postgres ") for name in names)
