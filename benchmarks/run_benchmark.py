@@ -157,7 +157,7 @@ def run_baseline(landing: Path, warehouse: Path, days: int) -> dict:
     )  # fmt: skip
     from flowguard_assets.transforms import gold
     from flowguard_assets.transforms.bronze import to_bronze
-    from flowguard_assets.transforms.silver import BRONZE_COLUMNS, CLICK_RULES, ORDER_RULES, to_daily_buyers, to_silver
+    from flowguard_assets.transforms.silver import BRONZE_READ, CLICK_RULES, ORDER_RULES, to_daily_buyers, to_silver
 
     began = time.perf_counter()
     spark = SparkResource().get_session()
@@ -179,7 +179,7 @@ def run_baseline(landing: Path, warehouse: Path, days: int) -> dict:
     catalog = FoodCatalogResource().load(spark)
     for table, topic, rules in ((ORDERS_RAW, "raw.orders.v1", ORDER_RULES), (CLICKS_RAW, "raw.clicks.v1", CLICK_RULES)):
         write(table, to_bronze(read_lines(spark, landing_files(landing, topic, dates)), table))
-        write(rules.table, to_silver(read(table).select(BRONZE_COLUMNS), catalog, rules, "baseline"))
+        write(rules.table, to_silver(read(table).select(BRONZE_READ), catalog, rules, "baseline"))
     orders, clicks = read(ORDERS_CLEAN), read(CLICKS_CLEAN)
     write(DAILY_BUYERS, to_daily_buyers(orders, "baseline"))
     day_frame = spark.createDataFrame([(d,) for d in dates], "DATE date")

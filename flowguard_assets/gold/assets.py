@@ -31,6 +31,7 @@ from flowguard_assets.tables import (
     Table,
 )
 from flowguard_assets.transforms import gold
+from flowguard_assets.transforms.silver import good_rows
 from flowguard_assets.wiring import RETRY_POLICY, clear_failures, markdown_table, table_spec
 
 Row = dict[str, Any]
@@ -82,9 +83,9 @@ def _hourly_headline(rows: list[Row]) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class SilverInputs:
-    """What the Gold tables of a run read: the days to build, Silver orders of those days and of
-    the day before the first, Silver clicks, earlier buyers (NEW_USERS), and the days whose
-    figures are not to be trusted (blocked, so no growth against them)."""
+    """What the Gold tables of a run read: the days to build, good Silver orders of those days and
+    of the day before the first, good Silver clicks (only the columns Gold reads), earlier buyers
+    (NEW_USERS), and the days whose figures are not to be trusted (blocked, so no growth)."""
 
     days: DataFrame
     orders: DataFrame
@@ -165,8 +166,8 @@ def _build(
 ) -> Iterator[Any]:
     """Build, write and reconcile the selected tables for `days` (the days not blocked)."""
     before = days[0] - timedelta(days=1)
-    orders = warehouse.read(session, ORDERS_CLEAN, before, days[-1]).cache()
-    clicks = warehouse.read(session, CLICKS_CLEAN, days[0], days[-1]).cache()
+    orders = good_rows(warehouse.read(session, ORDERS_CLEAN, before, days[-1], gold.ORDER_COLUMNS)).cache()
+    clicks = good_rows(warehouse.read(session, CLICKS_CLEAN, days[0], days[-1], gold.CLICK_COLUMNS)).cache()
     try:
         history_start = daily_partitions.start.date()
         inputs = SilverInputs(

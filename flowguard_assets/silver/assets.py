@@ -13,7 +13,7 @@ from flowguard_assets.resources.warehouse import Warehouse
 from flowguard_assets.tables import CLICKS_CLEAN, CLICKS_RAW, DAILY_BUYERS, ORDERS_CLEAN, ORDERS_RAW
 from flowguard_assets.transforms.metrics import DailyCounts
 from flowguard_assets.transforms.silver import (
-    BRONZE_COLUMNS,
+    BRONZE_READ,
     CLICK_RULES,
     ORDER_RULES,
     VALIDATION_CODES,
@@ -71,7 +71,7 @@ def silver_asset(rules: Rules) -> dg.AssetsDefinition:
             session = spark.get_session()
             foods = catalog.load(session)
             context.log.info(f"Food catalog from {catalog.source}")
-            rows = warehouse.read(session, bronze, days[0], days[-1], BRONZE_COLUMNS)
+            rows = warehouse.read(session, bronze, days[0], days[-1], BRONZE_READ)
             silver = to_silver(rows, foods, rules, __version__)
             counts = DailyCounts(silver, table.partition_column, days, _quality_conditions(codes))
             warehouse.write(session, table, counts.df, days)

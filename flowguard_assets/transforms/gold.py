@@ -21,6 +21,12 @@ from flowguard_assets.tables import (
 from flowguard_assets.transforms.rounding import rounded_ratio
 from flowguard_assets.transforms.silver import good_rows, placed_orders
 
+_FLAGS = ("DATE_PARTITION", "IS_VALID", "IS_DUPLICATE")
+_ENRICHED = ("ITEM_ID", "ENRICHED_ITEM_NAME", "ENRICHED_CATEGORY", "USER_ID")
+# The Silver columns the Gold tables (and their reconciliation) read: a run caches only these.
+ORDER_COLUMNS = (*_FLAGS, *_ENRICHED, "ORDER_ID", "STATUS", "QUANTITY", "PRICE", "ORDER_AMOUNT", "ORDER_TIMESTAMP")
+CLICK_COLUMNS = (*_FLAGS, *_ENRICHED, "SESSION_ID", "EVENT_TYPE")
+
 
 def _money_or_zero(name: str) -> Column:
     return F.coalesce(F.col(name), F.lit(0).cast(MONEY))

@@ -19,20 +19,30 @@ MIN_HISTORY = 3  # fewer than this, and the checks pass, saying so
 EXAMPLE_LENGTH = 80
 
 
-def to_profile(bronze: DataFrame) -> DataFrame:
+def to_profile(bronze: DataFrame, known: Sequence[str]) -> DataFrame:
     """Per day of `bronze` (PARTITION_DATE, RAW_EVENT): ROW_COUNT, and one row per top-level
-    event field with EVENTS (how many events carry it) and an EXAMPLE; a day without any event
-    field has one row with FIELD null."""
-    fields = F.from_json("RAW_EVENT", T.MapType(T.StringType(), T.StringType()))
+    event field with EVENTS (how many events carry it) and, for a field the contract does not name
+    (not in `known`), an EXAMPLE; a day without any event field has one row with FIELD null.
+
+    The field names come from the cheap key scan of every event; only the events that carry an
+    unknown field are parsed for an example, so an ordinary day costs one light pass."""
+    keys = F.array_distinct(F.json_object_keys("RAW_EVENT"))
+    named = F.lit(list(known)) if known else F.array().cast("array<string>")
+    is_unknown = lambda field: ~F.array_contains(named, field)  # noqa: E731
     counts = bronze.groupBy("PARTITION_DATE").agg(F.count(F.lit(1)).alias("ROW_COUNT"))
-    per_field = (
-        bronze.select("PARTITION_DATE", F.explode(fields).alias("FIELD", "VALUE"))
+    events = (
+        bronze.select("PARTITION_DATE", F.explode(keys).alias("FIELD"))
         .groupBy("PARTITION_DATE", "FIELD")
-        .agg(
-            F.count(F.lit(1)).alias("EVENTS"),
-            F.substring(F.min(F.coalesce("VALUE", F.lit("null"))), 1, EXAMPLE_LENGTH).alias("EXAMPLE"),
-        )
+        .agg(F.count(F.lit(1)).alias("EVENTS"))
     )
+    fields = F.from_json("RAW_EVENT", T.MapType(T.StringType(), T.StringType()))
+    examples = (
+        bronze.where(F.exists(keys, is_unknown))
+        .select("PARTITION_DATE", F.explode(F.map_filter(fields, lambda k, _: is_unknown(k))).alias("FIELD", "VALUE"))
+        .groupBy("PARTITION_DATE", "FIELD")
+        .agg(F.substring(F.min(F.coalesce("VALUE", F.lit("null"))), 1, EXAMPLE_LENGTH).alias("EXAMPLE"))
+    )
+    per_field = events.join(examples, ["PARTITION_DATE", "FIELD"], "left")
     return counts.join(per_field, "PARTITION_DATE", "left").select(
         "ROW_COUNT", "FIELD", "EVENTS", "EXAMPLE", "PARTITION_DATE"
     )

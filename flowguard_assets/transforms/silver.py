@@ -27,6 +27,7 @@ ORDER_STATUSES = ("placed", "confirmed", "delivered", "cancelled")
 CLICK_EVENT_TYPES = ("click", "impression")
 _MAX_PRICE = 10000
 _FIRST = ("KAFKA_TIMESTAMP", "KAFKA_PARTITION", "KAFKA_OFFSET", "SOURCE_FILE", "SOURCE_LINE")
+ROW_KEY = ("PARTITION_DATE", "SOURCE_FILE", "SOURCE_LINE")  # one Bronze row: a line of a landing file
 BRONZE_COLUMNS = [
     "INGESTION_ID",
     "KAFKA_TIMESTAMP",
@@ -37,6 +38,8 @@ BRONZE_COLUMNS = [
     "RAW_EVENT",
     "PARTITION_DATE",
 ]
+# What Silver reads of Bronze: the columns it carries, and EVENT_ID to find duplicates unparsed.
+BRONZE_READ = [*BRONZE_COLUMNS, "EVENT_ID"]
 
 
 @dataclass(frozen=True)
@@ -199,10 +202,13 @@ def to_silver(bronze: DataFrame, catalog: DataFrame, rules: Rules, version: str)
     errors = F.when(F.col("_MALFORMED"), F.lit("malformed_record")).otherwise(
         F.when(codes != "", codes)
     )
-    flagged = typed_rows.withColumn("VALIDATION_ERRORS", errors).withColumn(
-        "IS_VALID", F.col("VALIDATION_ERRORS").isNull()
+    flagged = (
+        typed_rows.withColumn("VALIDATION_ERRORS", errors)
+        .withColumn("IS_VALID", F.col("VALIDATION_ERRORS").isNull())
+        .join(duplicates(bronze), list(ROW_KEY), "left")
+        .withColumn("IS_DUPLICATE", F.coalesce("_DUPLICATE", F.lit(False)))
     )
-    return _flag_duplicates(flagged).select(
+    return flagged.select(
         *[
             F.col(c.name)
             for c in rules.table.columns
@@ -214,20 +220,21 @@ def to_silver(bronze: DataFrame, catalog: DataFrame, rules: Rules, version: str)
     )
 
 
-def _flag_duplicates(rows: DataFrame) -> DataFrame:
-    """SPEC's two-step `IS_DUPLICATE`: first same INGESTION_ID, then same EVENT_ID among the rest;
-    the first row of a group (by Kafka time, partition, offset, file, line) is the original."""
+def duplicates(bronze: DataFrame) -> DataFrame:
+    """The Bronze rows SPEC's two-step `IS_DUPLICATE` flags, by row (`ROW_KEY`): first same
+    INGESTION_ID, then same EVENT_ID among the rest; the first row of a group (by Kafka time,
+    partition, offset, file, line) is the original. Only the keys are sorted, never whole rows."""
     first = [F.col(name).asc_nulls_last() for name in _FIRST]
+    keys = bronze.select(
+        *ROW_KEY, "INGESTION_ID", *_FIRST[:3], F.when(~is_missing(F.col("EVENT_ID")), F.col("EVENT_ID")).alias("EVENT_ID")
+    )
     by_record = Window.partitionBy("PARTITION_DATE", "INGESTION_ID").orderBy(*first)
     redelivered = F.col("INGESTION_ID").isNotNull() & (F.row_number().over(by_record) > 1)
-    step1 = rows.withColumn("_REDELIVERED", redelivered)
+    step1 = keys.withColumn("_REDELIVERED", redelivered)
     by_event = Window.partitionBy("PARTITION_DATE", "EVENT_ID").orderBy("_REDELIVERED", *first)
-    retried = (
-        ~F.col("_REDELIVERED")
-        & F.col("EVENT_ID").isNotNull()
-        & (F.row_number().over(by_event) > 1)
-    )
-    return step1.withColumn("IS_DUPLICATE", F.col("_REDELIVERED") | retried)
+    retried = ~F.col("_REDELIVERED") & F.col("EVENT_ID").isNotNull() & (F.row_number().over(by_event) > 1)
+    flagged = step1.withColumn("_DUPLICATE", F.col("_REDELIVERED") | retried)
+    return flagged.where("_DUPLICATE").select(*ROW_KEY, "_DUPLICATE")
 
 
 def good_rows(silver: DataFrame) -> DataFrame:
