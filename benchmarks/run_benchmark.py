@@ -252,7 +252,8 @@ def main() -> None:
         days, clicks, orders, copies = SCENARIOS[name]
         landing = workdir / name / "landing"
         summary = generate_landing(
-            landing, START, days, orders_per_day=int(orders * args.scale), clicks_per_day=int(clicks * args.scale), seed=1
+            landing, START, days, orders_per_day=int(orders * args.scale), clicks_per_day=int(clicks * args.scale), seed=1,
+            replace=True,  # a --workdir used before holds the same generated days
         )
         events = summary.order_lines + summary.click_lines
         print(f"{name}: {days} day(s), {events:,} landing lines ({summary.order_lines:,} order, {summary.click_lines:,} click)")

@@ -19,7 +19,6 @@ import dagster as dg
 from dagster._core.execution.plan.objects import StepFailureData  # not exported; the event's data
 
 from flowguard_assets.bronze.assets import TOPICS
-from flowguard_assets.config import load_settings
 from flowguard_assets.gates import BLOCKED_DAYS, blocked_days
 from flowguard_assets.landing import LandedFile
 from flowguard_assets.partitions import RANGE_END_TAG, RANGE_START_TAG, daily_partitions
@@ -38,7 +37,6 @@ from flowguard_assets.tables import (
 
 SCHEDULE_TIME = time(1, 0)
 SCHEDULE_GRACE = timedelta(minutes=30)
-_INTERVAL = load_settings().sensor_interval_seconds
 _MATERIALIZATION = dg.DagsterEventType.ASSET_MATERIALIZATION
 _GOLD = [
     t.asset_key
@@ -129,13 +127,7 @@ def landing_requests(
             )
 
 
-@dg.sensor(
-    job=daily_job,
-    minimum_interval_seconds=_INTERVAL,
-    default_status=dg.DefaultSensorStatus.RUNNING,
-    description="New or late finished landing files request their day (in-progress files never do).",
-)
-def landing_sensor(context: dg.SensorEvaluationContext, landing: LandingZoneResource):
+def _landing_tick(context: dg.SensorEvaluationContext, landing: LandingZoneResource):
     seen = json.loads(context.cursor) if context.cursor else {}
     requests = list(
         landing_requests(
@@ -143,7 +135,7 @@ def landing_sensor(context: dg.SensorEvaluationContext, landing: LandingZoneReso
             landing.scan(list(TOPICS.values())),
             seen,
             datetime.now(UTC),
-            load_settings().landing_settle_seconds,
+            landing.settle_seconds,
         )
     )
     context.update_cursor(json.dumps(seen, sort_keys=True))
@@ -178,14 +170,7 @@ def refresh_ranges(instance: dg.DagsterInstance) -> tuple[list[tuple[str, str]],
     return ranges, cause
 
 
-@dg.sensor(
-    job=gmv_refresh_job,
-    minimum_interval_seconds=_INTERVAL,
-    default_status=dg.DefaultSensorStatus.RUNNING,
-    description="Keeps NEW_USERS and growth right after an earlier day is re-materialized "
-    "(only days whose own gates pass).",
-)
-def new_users_refresh_sensor(context: dg.SensorEvaluationContext):
+def _refresh_tick(context: dg.SensorEvaluationContext):
     in_flight = context.instance.get_runs_count(
         dg.RunsFilter(statuses=[dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.STARTED])
     )
@@ -320,15 +305,9 @@ def late_gold_alerts(
     return alerts
 
 
-@dg.sensor(
-    name="flowguard_alerts",
-    minimum_interval_seconds=_INTERVAL,
-    default_status=dg.DefaultSensorStatus.RUNNING,
-    description="Posts each failed check (ERROR or WARN), run failure and late Gold table once.",
-)
-def alert_sensor(context: dg.SensorEvaluationContext, alerts: AlertWebhookResource):
+def _alert_tick(context: dg.SensorEvaluationContext, alerts: AlertWebhookResource):
     state = {"runs": None, "late": [], **(json.loads(context.cursor) if context.cursor else {})}
-    ui_url = load_settings().ui_url
+    ui_url = alerts.ui_url
     now = datetime.now(UTC)
     runs = finished_runs(context.instance, state["runs"], (now - timedelta(hours=1)).timestamp())
     pending = [a for _, run_id in runs for a in alerts_for_run(context.instance, run_id, ui_url)]
@@ -342,3 +321,29 @@ def alert_sensor(context: dg.SensorEvaluationContext, alerts: AlertWebhookResour
         state["runs"] = runs[-1][0]
     context.update_cursor(json.dumps(state))
     return dg.SkipReason(f"{len(pending)} alerts from {len(runs)} finished runs")
+
+
+def sensors(interval_seconds: int) -> tuple[dg.SensorDefinition, ...]:
+    """The landing, history-refresh and alert sensors, each evaluated every `interval_seconds`
+    (FLOWGUARD_SENSOR_INTERVAL_SECONDS)."""
+    running = {"minimum_interval_seconds": interval_seconds, "default_status": dg.DefaultSensorStatus.RUNNING}
+    return (
+        dg.sensor(
+            name="landing_sensor",
+            job=daily_job,
+            description="New or late finished landing files request their day (in-progress files never do).",
+            **running,
+        )(_landing_tick),
+        dg.sensor(
+            name="new_users_refresh_sensor",
+            job=gmv_refresh_job,
+            description="Keeps NEW_USERS and growth right after an earlier day is re-materialized "
+            "(only days whose own gates pass).",
+            **running,
+        )(_refresh_tick),
+        dg.sensor(
+            name="flowguard_alerts",
+            description="Posts each failed check (ERROR or WARN), run failure and late Gold table once.",
+            **running,
+        )(_alert_tick),
+    )

@@ -18,10 +18,10 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
-from flowguard_assets.config import load_settings
 from flowguard_assets.partitions import daily_partitions, partition_days
 from flowguard_assets.quality_history import Verdict, record
 from flowguard_assets.resources.spark import SparkResource
+from flowguard_assets.resources.thresholds import QualityThresholds
 from flowguard_assets.resources.warehouse import Warehouse
 from flowguard_assets.tables import (
     CLICKS_CLEAN,
@@ -130,8 +130,9 @@ def _top_codes(codes: dict[str, int]) -> dict[str, int]:
     return dict(sorted(codes.items(), key=lambda item: (-item[1], item[0]))[:5])
 
 
-def _silver_verdicts(table: Table, stats: dict[date, dict[str, Any]], days: list[date]) -> list[Verdict]:
-    settings = load_settings()
+def _silver_verdicts(
+    table: Table, stats: dict[date, dict[str, Any]], days: list[date], bounds: QualityThresholds
+) -> list[Verdict]:
     verdicts = []
     for day in days:
         s = stats.get(day, {"rows": 0, "valid": 0, "duplicates": 0, "codes": {}})
@@ -142,38 +143,38 @@ def _silver_verdicts(table: Table, stats: dict[date, dict[str, Any]], days: list
             Verdict(
                 dg.AssetCheckKey(table.asset_key, "valid_rate"),
                 day,
-                valid_rate >= settings.min_valid_rate,
+                valid_rate >= bounds.min_valid_rate,
                 {
                     "rows": rows,
                     "valid": s["valid"],
                     "invalid": rows - s["valid"],
                     "valid_pct": percent(valid_rate),
-                    "min_valid_pct": percent(settings.min_valid_rate),
+                    "min_valid_pct": percent(bounds.min_valid_rate),
                     "valid_rate": round(valid_rate, 6),
-                    "min_valid_rate": settings.min_valid_rate,
+                    "min_valid_rate": bounds.min_valid_rate,
                     "top_validation_errors": _top_codes(s["codes"]),
                     "example_ingestion_ids": s.get("invalid_examples", []),
                 },
-                f"valid rate {valid_rate:.2%} (minimum {settings.min_valid_rate:.2%})",
+                f"valid rate {valid_rate:.2%} (minimum {bounds.min_valid_rate:.2%})",
                 observed=valid_rate,
-                threshold=settings.min_valid_rate,
+                threshold=bounds.min_valid_rate,
             ),
             Verdict(
                 dg.AssetCheckKey(table.asset_key, "duplicate_rate"),
                 day,
-                duplicate_rate <= settings.max_duplicate_rate,
+                duplicate_rate <= bounds.max_duplicate_rate,
                 {
                     "rows": rows,
                     "duplicates": s["duplicates"],
                     "duplicate_pct": percent(duplicate_rate),
-                    "max_duplicate_pct": percent(settings.max_duplicate_rate),
+                    "max_duplicate_pct": percent(bounds.max_duplicate_rate),
                     "duplicate_rate": round(duplicate_rate, 6),
-                    "max_duplicate_rate": settings.max_duplicate_rate,
+                    "max_duplicate_rate": bounds.max_duplicate_rate,
                     "example_ingestion_ids": s.get("duplicate_examples", []),
                 },
-                f"duplicate rate {duplicate_rate:.2%} (maximum {settings.max_duplicate_rate:.2%})",
+                f"duplicate rate {duplicate_rate:.2%} (maximum {bounds.max_duplicate_rate:.2%})",
                 observed=duplicate_rate,
-                threshold=settings.max_duplicate_rate,
+                threshold=bounds.max_duplicate_rate,
             ),
         ]
     return verdicts
@@ -201,14 +202,17 @@ def silver_gates(table: Table) -> dg.AssetChecksDefinition:
         ],
     )
     def _gates(
-        context: dg.AssetCheckExecutionContext, spark: SparkResource, warehouse: Warehouse
+        context: dg.AssetCheckExecutionContext,
+        spark: SparkResource,
+        warehouse: Warehouse,
+        thresholds: QualityThresholds,
     ) -> Iterator[Any]:
         days = partition_days(context)
         columns = ["DATE_PARTITION", "IS_VALID", "IS_DUPLICATE", "VALIDATION_ERRORS", "INGESTION_ID"]
         session = spark.get_session()
         silver = warehouse.read(session, table, days[0], days[-1], columns)
         stats = silver_quality(silver, VALIDATION_CODES[table.name])
-        yield from emit(context, _silver_verdicts(table, stats, days), session, warehouse)
+        yield from emit(context, _silver_verdicts(table, stats, days, thresholds), session, warehouse)
 
     return _gates
 

@@ -11,7 +11,7 @@ import dagster as dg
 from dagster_shared.error import SerializableErrorInfo
 
 from flowguard_assets import __version__
-from flowguard_assets.config import ConfigError, load_settings
+from flowguard_assets.config import ConfigError
 from flowguard_assets.landing import LandingError
 from flowguard_assets.partitions import daily_partitions
 from flowguard_assets.resources.catalog import CatalogError, CatalogUnavailable
@@ -30,18 +30,14 @@ RETRY_POLICY = dg.RetryPolicy(
 _WORKER_ERROR = re.compile(r"(?:LandingError|CatalogError|WarehouseError): (.+)")
 
 
-def warehouse_kind() -> str:
-    return "snowflake" if load_settings().warehouse == "snowflake" else "parquet"
-
-
 def _table_attributes(table: Table, kinds: set[str]) -> dict[str, Any]:
-    """What the UI shows of a FlowGuard table: key, group, kinds, owner, version, column schema
-    and lineage."""
+    """What the UI shows of a FlowGuard table: key, group, kinds (Spark and `kinds`: the storage,
+    any service it reads), owner, version, column schema and lineage."""
     return {
         "key": table.asset_key,
         "group_name": table.schema,
         "description": table.description,
-        "kinds": {"spark", warehouse_kind(), *kinds},
+        "kinds": {"spark", *kinds},
         "owners": [OWNER],
         "code_version": __version__,
         "metadata": {
@@ -52,7 +48,7 @@ def _table_attributes(table: Table, kinds: set[str]) -> dict[str, Any]:
     }
 
 
-def table_asset(table: Table, *, deps: list[dg.AssetKey] | None = None, kinds: set[str] = frozenset(), **kwargs: Any):
+def table_asset(table: Table, *, kinds: set[str], deps: list[dg.AssetKey] | None = None, **kwargs: Any):
     """`@dg.asset` for a FlowGuard table: its attributes, daily partitions and a single-run
     backfill policy (a range of days is one Spark job)."""
     return dg.asset(
@@ -65,10 +61,10 @@ def table_asset(table: Table, *, deps: list[dg.AssetKey] | None = None, kinds: s
     )
 
 
-def table_spec(table: Table, *, deps: list[dg.AssetKey], **kwargs: Any) -> dg.AssetSpec:
+def table_spec(table: Table, *, kinds: set[str], deps: list[dg.AssetKey], **kwargs: Any) -> dg.AssetSpec:
     """A FlowGuard table as one asset of a `@dg.multi_asset` step (its attributes and partitions)."""
     return dg.AssetSpec(
-        **_table_attributes(table, set()), deps=deps, partitions_def=daily_partitions, **kwargs
+        **_table_attributes(table, kinds), deps=deps, partitions_def=daily_partitions, **kwargs
     )
 
 

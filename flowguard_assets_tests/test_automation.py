@@ -9,12 +9,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 import dagster as dg
 import pytest
 
-from flowguard_assets.automation import (
-    alert_sensor,
-    daily_schedule,
-    landing_sensor,
-    new_users_refresh_sensor,
-)
+from flowguard_assets.automation import daily_schedule, sensors
 from flowguard_assets.generate import AnomalyRates, generate_landing
 from flowguard_assets.resources.alerts import AlertWebhookResource
 from flowguard_assets.resources.catalog import FoodCatalogResource
@@ -25,6 +20,8 @@ from flowguard_assets.tables import CLICKS_CLEAN, CLICKS_RAW, DAILY_GMV_METRICS,
 from flowguard_assets_tests.harness import CLICKS, ORDERS, envelope, make_defs, write_landing
 
 D14, D15, D16 = date(2026, 2, 14), date(2026, 2, 15), date(2026, 2, 16)
+landing_sensor, new_users_refresh_sensor, alert_sensor = sensors(interval_seconds=30)
+UI = "http://ui.example:3000"
 
 
 class Receiver:
@@ -84,20 +81,14 @@ def land(root, day, name, topics=(ORDERS, CLICKS)):
         write_landing(root, topic, day, name, [envelope({"event_id": name}, topic=topic)])
 
 
-def evaluate_landing(instance, root, cursor):
-    context = dg.build_sensor_context(
-        instance=instance, cursor=cursor, resources={"landing": LandingZoneResource(path=str(root))}
-    )
+def evaluate_landing(instance, root, cursor, settle_seconds=0):
+    landing = LandingZoneResource(path=str(root), settle_seconds=settle_seconds)
+    context = dg.build_sensor_context(instance=instance, cursor=cursor, resources={"landing": landing})
     result = landing_sensor(context)
     return result.run_requests, context.cursor
 
 
-@pytest.fixture
-def settled(monkeypatch):
-    monkeypatch.setenv("FLOWGUARD_LANDING_SETTLE_SECONDS", "0")
-
-
-def test_landing_sensor_requests_each_new_day_once(tmp_path, settled):
+def test_landing_sensor_requests_each_new_day_once(tmp_path):
     with dg.instance_for_test() as instance:
         land(tmp_path, D14, "a.jsonl")
         land(tmp_path, D15, "a.jsonl")
@@ -116,20 +107,17 @@ def test_landing_sensor_requests_each_new_day_once(tmp_path, settled):
         assert evaluate_landing(instance, tmp_path, cursor)[0] == []
 
 
-def test_landing_sensor_waits_for_both_topics_and_for_the_burst_to_settle(tmp_path, monkeypatch):
+def test_landing_sensor_waits_for_both_topics_and_for_the_burst_to_settle(tmp_path):
     with dg.instance_for_test() as instance:
         land(tmp_path, D14, "a.jsonl", topics=(ORDERS,))
-        monkeypatch.setenv("FLOWGUARD_LANDING_SETTLE_SECONDS", "0")
         requests, cursor = evaluate_landing(instance, tmp_path, None)
         assert requests == []
         land(tmp_path, D14, "a.jsonl", topics=(CLICKS,))
-        monkeypatch.setenv("FLOWGUARD_LANDING_SETTLE_SECONDS", "3600")
-        assert evaluate_landing(instance, tmp_path, cursor)[0] == []
-        monkeypatch.setenv("FLOWGUARD_LANDING_SETTLE_SECONDS", "0")
+        assert evaluate_landing(instance, tmp_path, cursor, settle_seconds=3600)[0] == []
         assert [r.partition_key for r in evaluate_landing(instance, tmp_path, cursor)[0]] == ["2026-02-14"]
 
 
-def test_landing_sensor_requests_a_materialized_day_again_for_a_late_file(tmp_path, settled):
+def test_landing_sensor_requests_a_materialized_day_again_for_a_late_file(tmp_path):
     with dg.instance_for_test() as instance:
         land(tmp_path, D14, "a.jsonl")
         time.sleep(0.05)
@@ -215,7 +203,7 @@ def evaluate_alerts(instance, url, cursor=None):
     context = dg.build_sensor_context(
         instance=instance,
         cursor=cursor,
-        resources={"alerts": AlertWebhookResource(url=url, backoff_seconds=0.01)},
+        resources={"alerts": AlertWebhookResource(url=url, backoff_seconds=0.01, ui_url=UI)},
     )
     alert_sensor(context)
     return context.cursor
@@ -234,8 +222,7 @@ def gate_failure_instance(tmp_path_factory):
         yield instance, result.run_id
 
 
-def test_alert_sensor_posts_each_failed_check_once(gate_failure_instance, receiver, monkeypatch):
-    monkeypatch.setenv("FLOWGUARD_UI_URL", "http://127.0.0.1:3000")
+def test_alert_sensor_posts_each_failed_check_once(gate_failure_instance, receiver):
     instance, run_id = gate_failure_instance
     cursor = evaluate_alerts(instance, receiver.url)
     texts = sorted(post["text"] for post in receiver.posts)
@@ -243,14 +230,14 @@ def test_alert_sensor_posts_each_failed_check_once(gate_failure_instance, receiv
     for text, asset in zip(texts, ["silver/clicks_clean", "silver/orders_clean"]):
         assert f"check `valid_rate` on `{asset}` partition 2026-02-14" in text
         assert "valid rate" in text and "(minimum 95.00%)" in text
-        assert f"http://127.0.0.1:3000/runs/{run_id}" in text
+        assert f"{UI}/runs/{run_id}" in text
         assert text.startswith("[ERROR]")
     assert all(post["blocks"] for post in receiver.posts)
     evaluate_alerts(instance, receiver.url, cursor)
     assert len(receiver.posts) == 2  # nothing twice, nothing for the checks that passed
 
 
-def test_alert_sensor_retries_a_failing_webhook_and_keeps_going(gate_failure_instance, monkeypatch):
+def test_alert_sensor_retries_a_failing_webhook_and_keeps_going(gate_failure_instance):
     instance, _ = gate_failure_instance
     down = Receiver(status=500)
     try:

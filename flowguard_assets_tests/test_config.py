@@ -90,3 +90,39 @@ def test_a_bad_value_raises_config_error_naming_the_variable(name, value):
 
     assert name in str(raised.value)
     assert value in str(raised.value)
+
+
+def test_the_whole_code_location_builds_in_process_for_another_configuration(monkeypatch):
+    """Settings flow from one `Settings` into every factory: no environment is read while building."""
+    import dagster as dg
+
+    from flowguard_assets.definitions import build_defs
+
+    monkeypatch.setenv("SNOWFLAKE_PASSWORD", "not-a-real-secret")  # read at run time, through EnvVar
+    settings = load_settings(
+        {
+            "FLOWGUARD_WAREHOUSE": "snowflake",
+            "SNOWFLAKE_ACCOUNT": "acme",
+            "SNOWFLAKE_USER": "flowguard",
+            "SNOWFLAKE_DATABASE": "ANALYTICS",
+            "POSTGRES_HOST": "catalog.internal",
+            "FLOWGUARD_MIN_VALID_RATE": "0.9",
+            "FLOWGUARD_VOLUME_HIGH": "3",
+            "FLOWGUARD_SENSOR_INTERVAL_SECONDS": "7",
+            "FLOWGUARD_LANDING_SETTLE_SECONDS": "5",
+            "FLOWGUARD_UI_URL": "http://ui.example:3000/",
+        }
+    )
+    defs = build_defs(settings)
+    graph = defs.resolve_asset_graph()
+    assert graph.get(dg.AssetKey(["silver", "orders_clean"])).kinds == {"spark", "snowflake", "postgres"}
+    assert graph.get(dg.AssetKey(["gold", "daily_gmv_metrics"])).kinds == {"spark", "snowflake"}
+    assert {s.name: s.minimum_interval_seconds for s in defs.sensors} == {
+        "landing_sensor": 7, "new_users_refresh_sensor": 7, "flowguard_alerts": 7,
+    }  # fmt: skip
+    thresholds = defs.resources["thresholds"]
+    assert (thresholds.min_valid_rate, thresholds.max_duplicate_rate, thresholds.volume_high) == (0.9, 0.05, 3.0)
+    assert defs.resources["landing"].settle_seconds == 5
+    assert defs.resources["alerts"].ui_url == "http://ui.example:3000"
+    assert type(defs.resources["warehouse"]).__name__ == "SnowflakeWarehouse"
+    assert defs.resources["catalog"].host == "catalog.internal"

@@ -7,7 +7,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from flowguard_assets.automation import alerts_for_run, new_users_refresh_sensor
+from flowguard_assets.automation import alerts_for_run, sensors
 from flowguard_assets.generate import generate_landing
 from flowguard_assets.partitions import RANGE_END_TAG, RANGE_START_TAG
 from flowguard_assets.runner import execute_range
@@ -25,6 +25,8 @@ from flowguard_assets_tests.test_cli import cli, env  # noqa: F401  (the `env` f
 DAYS = [date(2026, 3, n) for n in range(1, 6)]
 GOLD = (DAILY_GMV_METRICS, FOOD_ITEM_PERFORMANCE, USER_FUNNEL_METRICS, HOURLY_ORDER_PATTERNS)
 STAMPS = ("LOAD_TIMESTAMP",)
+
+_, new_users_refresh_sensor, _ = sensors(interval_seconds=30)
 
 
 def spoil(landing: Path, day: date, lines: int = 90) -> None:

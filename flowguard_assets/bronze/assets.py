@@ -11,11 +11,11 @@ from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
 from flowguard_assets.checks import daily_check, emit
-from flowguard_assets.config import load_settings
 from flowguard_assets.partitions import daily_partitions, partition_days
 from flowguard_assets.quality_history import Verdict
 from flowguard_assets.resources.landing_zone import LandingZoneResource
 from flowguard_assets.resources.spark import SparkResource
+from flowguard_assets.resources.thresholds import QualityThresholds
 from flowguard_assets.resources.warehouse import Warehouse
 from flowguard_assets.tables import CLICKS_PROFILE, CLICKS_RAW, ORDERS_PROFILE, ORDERS_RAW, Table
 from flowguard_assets.transforms import profile
@@ -44,16 +44,17 @@ def _watch_specs(table: Table) -> list[dg.AssetCheckSpec]:
     ]
 
 
-def _watch_verdicts(table: Table, profiles: dict[date, profile.DayProfile], days: list[date]) -> list[Verdict]:
+def _watch_verdicts(
+    table: Table, profiles: dict[date, profile.DayProfile], days: list[date], bounds: QualityThresholds
+) -> list[Verdict]:
     """Volume and new fields for each day of the run, earlier days of the run included in the
     history of later ones."""
-    settings = load_settings()
     verdicts = []
     for day in days:
         today = profiles.get(day, profile.DayProfile(day, 0, {}))
         past = profile.history(profiles, day)
         compared = [p.day.isoformat() for p in past]
-        volume = profile.volume(today, past, settings.volume_low, settings.volume_high)
+        volume = profile.volume(today, past, bounds.volume_low, bounds.volume_high)
         fields = profile.new_fields(today, past, table.event_fields)
         verdicts += [
             Verdict(
@@ -64,8 +65,8 @@ def _watch_verdicts(table: Table, profiles: dict[date, profile.DayProfile], days
                     "rows": volume.rows,
                     "median": volume.median,
                     "ratio": None if volume.ratio is None else round(volume.ratio, 4),
-                    "low": settings.volume_low,
-                    "high": settings.volume_high,
+                    "low": bounds.volume_low,
+                    "high": bounds.volume_high,
                     "days_compared": compared,
                 },
                 volume.description,
@@ -98,15 +99,16 @@ def _profiles(
     return profile.day_profiles([row.asDict() for row in rows])
 
 
-def bronze_asset(table: Table, profile_table: Table) -> dg.AssetsDefinition:
+def bronze_asset(table: Table, profile_table: Table, storage: str) -> dg.AssetsDefinition:
     topic = TOPICS[table.name]
 
-    @table_asset(table, check_specs=_watch_specs(table))
+    @table_asset(table, kinds={storage}, check_specs=_watch_specs(table))
     def _bronze(
         context: dg.AssetExecutionContext,
         spark: SparkResource,
         landing: LandingZoneResource,
         warehouse: Warehouse,
+        thresholds: QualityThresholds,
     ) -> Iterator[Any]:
         days = partition_days(context)
         with clear_failures():
@@ -135,10 +137,11 @@ def bronze_asset(table: Table, profile_table: Table) -> dg.AssetsDefinition:
         )
         yield dg.MaterializeResult(metadata={"topic": topic})
         with clear_failures():
-            yield from emit(context, _watch_verdicts(table, profiles, days), session, warehouse)
+            yield from emit(context, _watch_verdicts(table, profiles, days, thresholds), session, warehouse)
 
     return _bronze
 
 
-orders_raw = bronze_asset(ORDERS_RAW, ORDERS_PROFILE)
-clicks_raw = bronze_asset(CLICKS_RAW, CLICKS_PROFILE)
+def bronze_assets(storage: str) -> list[dg.AssetsDefinition]:
+    """ORDERS_RAW and CLICKS_RAW, stored in `storage` (a kind: parquet or snowflake)."""
+    return [bronze_asset(ORDERS_RAW, ORDERS_PROFILE, storage), bronze_asset(CLICKS_RAW, CLICKS_PROFILE, storage)]

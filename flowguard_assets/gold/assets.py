@@ -191,18 +191,7 @@ def _build(
     yield from emit(context, gold_verdicts([s.table for s in selected], figures, silver, days), session, warehouse)
 
 
-@dg.multi_asset(
-    name="gold",
-    specs=[
-        table_spec(spec.table, deps=[t.asset_key for t in spec.reads]) for spec in GOLD
-    ],
-    check_specs=[check for spec in GOLD for check in gold_check_specs(spec.table)],
-    partitions_def=daily_partitions,
-    backfill_policy=dg.BackfillPolicy.single_run(),
-    retry_policy=RETRY_POLICY,
-    can_subset=True,
-)
-def gold_tables(
+def _gold(
     context: dg.AssetExecutionContext, spark: SparkResource, warehouse: Warehouse
 ) -> Iterator[Any]:
     """The selected Gold tables for the run's days whose Silver gates pass (their latest
@@ -227,3 +216,16 @@ def gold_tables(
             metadata={BLOCKED_DAYS: [day.isoformat() for day in sorted(refused)]},
             allow_retries=False,
         )
+
+
+def gold_asset(storage: str) -> dg.AssetsDefinition:
+    """The `gold` step: the four Gold tables, stored in `storage`, and their checks."""
+    return dg.multi_asset(
+        name="gold",
+        specs=[table_spec(spec.table, kinds={storage}, deps=[t.asset_key for t in spec.reads]) for spec in GOLD],
+        check_specs=[check for spec in GOLD for check in gold_check_specs(spec.table)],
+        partitions_def=daily_partitions,
+        backfill_policy=dg.BackfillPolicy.single_run(),
+        retry_policy=RETRY_POLICY,
+        can_subset=True,
+    )(_gold)

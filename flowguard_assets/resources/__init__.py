@@ -13,6 +13,7 @@ from flowguard_assets.resources.landing_zone import LandingZoneResource
 from flowguard_assets.resources.local_warehouse import LocalWarehouse
 from flowguard_assets.resources.snowflake_warehouse import SnowflakeWarehouse
 from flowguard_assets.resources.spark import SparkResource
+from flowguard_assets.resources.thresholds import QualityThresholds
 from flowguard_assets.resources.warehouse import Warehouse
 
 
@@ -59,8 +60,14 @@ def build_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
     )
     return {
         "spark": SparkResource(master=settings.spark_master, remote=settings.spark_remote),
-        "landing": LandingZoneResource(path=settings.landing_dir),
+        "landing": LandingZoneResource(path=settings.landing_dir, settle_seconds=settings.landing_settle_seconds),
         "catalog": catalog,
         "warehouse": build_warehouse(settings),
-        "alerts": AlertWebhookResource(url=secret("FLOWGUARD_ALERT_WEBHOOK_URL")),
+        "alerts": AlertWebhookResource(url=secret("FLOWGUARD_ALERT_WEBHOOK_URL"), ui_url=settings.ui_url),
+        "thresholds": QualityThresholds(
+            min_valid_rate=settings.min_valid_rate,
+            max_duplicate_rate=settings.max_duplicate_rate,
+            volume_low=settings.volume_low,
+            volume_high=settings.volume_high,
+        ),
     }

@@ -70,6 +70,7 @@ class AlertWebhookResource(dg.ConfigurableResource):
     """Posts alerts to FLOWGUARD_ALERT_WEBHOOK_URL (a secret: never logged), retrying with backoff."""
 
     url: str | None = Field(default=None, description="FLOWGUARD_ALERT_WEBHOOK_URL")
+    ui_url: str = Field(default="http://127.0.0.1:3000", description="links in alerts (FLOWGUARD_UI_URL)")
     attempts: int = Field(default=3, description="tries per alert before giving up")
     backoff_seconds: float = Field(default=1.0, description="first wait between tries; doubles")
     timeout_seconds: float = Field(default=5.0, description="per request")

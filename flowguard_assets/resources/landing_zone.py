@@ -16,6 +16,9 @@ class LandingZoneResource(dg.ConfigurableResource):
     """Where a Kafka sink writes (FLOWGUARD_LANDING_DIR): a folder or an object-store URI."""
 
     path: str = Field(description="landing zone root, a path or s3://, gs://, abfs:// URI (FLOWGUARD_LANDING_DIR)")
+    settle_seconds: int = Field(
+        default=60, description="quiet time before a day's new files are run (FLOWGUARD_LANDING_SETTLE_SECONDS)"
+    )
 
     def files(self, topic: str, days: Sequence[date]) -> list[LandingFile]:
         return landing_files(self.path, topic, days)

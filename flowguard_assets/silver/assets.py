@@ -5,7 +5,6 @@ import dagster as dg
 from pyspark.sql import functions as F
 
 from flowguard_assets import __version__
-from flowguard_assets.config import load_settings
 from flowguard_assets.partitions import partition_days
 from flowguard_assets.resources.catalog import FoodCatalogResource
 from flowguard_assets.resources.spark import SparkResource
@@ -53,11 +52,10 @@ def _day_metadata(figures: dict[str, int], codes: tuple[str, ...]) -> dict[str, 
     }
 
 
-def silver_asset(rules: Rules) -> dg.AssetsDefinition:
+def silver_asset(rules: Rules, kinds: set[str]) -> dg.AssetsDefinition:
     table = rules.table
     bronze = BRONZE_OF[table.name]
     codes = VALIDATION_CODES[table.name]
-    kinds = {"postgres"} if load_settings().postgres_host else set()
 
     @table_asset(table, deps=[bronze.asset_key], kinds=kinds)
     def _silver(
@@ -87,5 +85,7 @@ def silver_asset(rules: Rules) -> dg.AssetsDefinition:
     return _silver
 
 
-orders_clean = silver_asset(ORDER_RULES)
-clicks_clean = silver_asset(CLICK_RULES)
+def silver_assets(storage: str, postgres_catalog: bool) -> list[dg.AssetsDefinition]:
+    """ORDERS_CLEAN and CLICKS_CLEAN, stored in `storage`, enriched from Postgres or the file catalog."""
+    kinds = {storage, "postgres"} if postgres_catalog else {storage}
+    return [silver_asset(ORDER_RULES, kinds), silver_asset(CLICK_RULES, kinds)]
