@@ -160,7 +160,7 @@ def run_baseline(landing: Path, warehouse: Path, days: int) -> dict:
     from flowguard_assets.transforms.silver import BRONZE_READ, CLICK_RULES, ORDER_RULES, to_daily_buyers, to_silver
 
     began = time.perf_counter()
-    spark = SparkResource().get_session()
+    spark = SparkResource.on().spark_session
     spark.conf.set("spark.sql.sources.partitionOverwriteMode", "dynamic")
     start, end = _days(days)
     dates = [start + timedelta(days=n) for n in range(days)]
@@ -176,7 +176,7 @@ def run_baseline(landing: Path, warehouse: Path, days: int) -> dict:
     def read(table: Table):
         return spark.read.parquet(str(warehouse / table.schema / table.name))
 
-    catalog = FoodCatalogResource().load(spark)
+    catalog = FoodCatalogResource().load()
     for table, topic, rules in ((ORDERS_RAW, "raw.orders.v1", ORDER_RULES), (CLICKS_RAW, "raw.clicks.v1", CLICK_RULES)):
         write(table, to_bronze(read_lines(spark, landing_files(landing, topic, dates)), table))
         write(rules.table, to_silver(read(table).select(BRONZE_READ), catalog, rules, "baseline"))

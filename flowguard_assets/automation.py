@@ -24,24 +24,13 @@ from flowguard_assets.landing import LandedFile
 from flowguard_assets.partitions import RANGE_END_TAG, RANGE_START_TAG, daily_partitions
 from flowguard_assets.resources.alerts import Alert, AlertWebhookResource
 from flowguard_assets.resources.landing_zone import LandingZoneResource
-from flowguard_assets.wiring import root_cause
-from flowguard_assets.tables import (
-    CLICKS_RAW,
-    DAILY_GMV_METRICS,
-    FOOD_ITEM_PERFORMANCE,
-    HOURLY_ORDER_PATTERNS,
-    ORDERS_CLEAN,
-    ORDERS_RAW,
-    USER_FUNNEL_METRICS,
-)
+from flowguard_assets.failures import step_failure_reason
+from flowguard_assets.tables import CLICKS_RAW, DAILY_GMV_METRICS, GOLD_TABLES, ORDERS_CLEAN, ORDERS_RAW
 
 SCHEDULE_TIME = time(1, 0)
 SCHEDULE_GRACE = timedelta(minutes=30)
 _MATERIALIZATION = dg.DagsterEventType.ASSET_MATERIALIZATION
-_GOLD = [
-    t.asset_key
-    for t in (DAILY_GMV_METRICS, FOOD_ITEM_PERFORMANCE, USER_FUNNEL_METRICS, HOURLY_ORDER_PATTERNS)
-]
+_GOLD = [t.asset_key for t in GOLD_TABLES]
 _CHECK_TITLES = {
     dg.AssetCheckSeverity.ERROR: "FlowGuard check failed",
     dg.AssetCheckSeverity.WARN: "FlowGuard warning (not blocking)",
@@ -234,9 +223,9 @@ def alerts_for_run(instance: dg.DagsterInstance, run_id: str, ui_url: str) -> li
             for r in instance.get_records_for_run(run_id, of_type=dg.DagsterEventType.STEP_FAILURE).records
         ]
         alerted = {alert.partition for alert in alerts if alert.severity == "ERROR"}
-        unexplained = [f.error for f in failures if not _explained(f, alerted)]
+        unexplained = [f for f in failures if not _explained(f, alerted)]
         if unexplained or not failures:
-            message = root_cause(unexplained[0]) if unexplained else "the run failed"
+            message = step_failure_reason(unexplained[0]) if unexplained else "the run failed"
             alerts.append(
                 Alert(
                     title=f"FlowGuard run failed: {run.job_name}",

@@ -14,26 +14,17 @@ import dagster as dg
 from dagster._core.definitions.asset_checks.asset_check_evaluation import (
     AssetCheckEvaluationTargetMaterializationData,  # not exported; AssetCheckResult uses it too
 )
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from flowguard_assets.partitions import daily_partitions, partition_days
 from flowguard_assets.quality_history import Verdict, record
-from flowguard_assets.resources.spark import SparkResource
 from flowguard_assets.resources.thresholds import QualityThresholds
 from flowguard_assets.resources.warehouse import Warehouse
-from flowguard_assets.tables import (
-    CLICKS_CLEAN,
-    DAILY_GMV_METRICS,
-    FOOD_ITEM_PERFORMANCE,
-    HOURLY_ORDER_PATTERNS,
-    ORDERS_CLEAN,
-    USER_FUNNEL_METRICS,
-    Table,
-)
+from flowguard_assets.tables import CLICKS_CLEAN, GOLD_TABLES, ORDERS_CLEAN, Table
 from flowguard_assets.transforms.silver import VALIDATION_CODES, placed_orders
-from flowguard_assets.wiring import percent
+from flowguard_assets.assets_kit import percent
 
 _EXAMPLES = 5
 _MATERIALIZATION = dg.DagsterEventType.ASSET_MATERIALIZATION
@@ -49,7 +40,6 @@ def daily_check(table: Table, name: str, description: str, **kwargs: Any) -> dg.
 def emit(
     context: dg.AssetExecutionContext | dg.AssetCheckExecutionContext,
     verdicts: list[Verdict],
-    session: SparkSession,
     warehouse: Warehouse,
 ) -> Iterator[Any]:
     """One evaluation per check and partition day, also written to AUDIT.CHECK_RESULTS, then
@@ -63,7 +53,7 @@ def emit(
     op_context = context.op_execution_context
     selected = op_context.selected_asset_check_keys
     verdicts = [v for v in verdicts if v.check in selected]
-    record(session, warehouse, op_context.run_id, verdicts)
+    record(warehouse, op_context.run_id, verdicts)
     targets = _targets(context.instance, verdicts)
     for verdict in verdicts:
         yield dg.AssetCheckEvaluation(
@@ -202,34 +192,21 @@ def silver_gates(table: Table) -> dg.AssetChecksDefinition:
         ],
     )
     def _gates(
-        context: dg.AssetCheckExecutionContext,
-        spark: SparkResource,
-        warehouse: Warehouse,
-        thresholds: QualityThresholds,
+        context: dg.AssetCheckExecutionContext, warehouse: Warehouse, thresholds: QualityThresholds
     ) -> Iterator[Any]:
         days = partition_days(context)
         columns = ["DATE_PARTITION", "IS_VALID", "IS_DUPLICATE", "VALIDATION_ERRORS", "INGESTION_ID"]
-        session = spark.get_session()
-        silver = warehouse.read(session, table, days[0], days[-1], columns)
+        silver = warehouse.read(table, days[0], days[-1], columns)
         stats = silver_quality(silver, VALIDATION_CODES[table.name])
-        yield from emit(context, _silver_verdicts(table, stats, days, thresholds), session, warehouse)
+        yield from emit(context, _silver_verdicts(table, stats, days, thresholds), warehouse)
 
     return _gates
 
 
 # --- Gold reconciliation --------------------------------------------------------------------
 
-GOLD_TABLES = (DAILY_GMV_METRICS, FOOD_ITEM_PERFORMANCE, USER_FUNNEL_METRICS, HOURLY_ORDER_PATTERNS)
-# Per Gold table: its key beyond DATE, its order-count column and the Silver figure that count
-# adds up to.
-_GOLD_KEYS = {
-    DAILY_GMV_METRICS.name: ((), "ORDER_COUNT", "orders"),
-    USER_FUNNEL_METRICS.name: ((), "TOTAL_ORDERS", "orders"),
-    HOURLY_ORDER_PATTERNS.name: (("HOUR_OF_DAY",), "ORDER_COUNT", "order_hours"),
-    FOOD_ITEM_PERFORMANCE.name: (("ITEM_ID",), "TOTAL_ORDERS", "order_items"),
-}
 # The tables whose order counts are distinct orders of the day, so must be equal.
-_DAY_ORDERS = (DAILY_GMV_METRICS.name, USER_FUNNEL_METRICS.name)
+_DAY_ORDERS = tuple(t.name for t in GOLD_TABLES if t.reconciliation.day_orders)
 _NO_ROWS = {"rows": 0, "keys": 0, "revenue": None, "orders": None, "negative_rows": 0}
 
 
@@ -269,7 +246,7 @@ def silver_reference(orders: DataFrame) -> dict[date, dict[str, Any]]:
 
 def gold_figures(table: Table, gold: DataFrame) -> dict[date, dict[str, Any]]:
     """Per day of a Gold table: rows, distinct keys, revenue, orders and rows with a negative count."""
-    keys, orders_column, _ = _GOLD_KEYS[table.name]
+    keys, orders_column = table.reconciliation.keys, table.reconciliation.orders_column
     counts = [c.name for c in table.columns if isinstance(c.type, (T.LongType, T.IntegerType))]
     figures = gold.groupBy("DATE").agg(
         F.count(F.lit(1)).alias("rows"),
@@ -330,7 +307,7 @@ def gold_verdicts(
     }
     verdicts = []
     for table in tables:
-        _, _, reference = _GOLD_KEYS[table.name]
+        reference = table.reconciliation.silver_figure
         for day in days:
             g = gold[table.name][day]
             s = silver.get(day, {"revenue": None, reference: 0})

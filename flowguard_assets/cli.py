@@ -10,7 +10,8 @@ from pathlib import Path
 
 import dagster as dg
 
-from flowguard_assets.config import ConfigError, load_settings
+from flowguard_assets.config import load_settings
+from flowguard_assets.errors import ConfigError
 from flowguard_assets.generate import (
     GENERATORS,
     AnomalyRates,
@@ -175,7 +176,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_load_catalog(args: argparse.Namespace) -> None:
     from flowguard_assets.resources import build_resources
-    from flowguard_assets.resources.catalog import CatalogError, catalog_items
+    from flowguard_assets.errors import CatalogError
+    from flowguard_assets.resources.catalog import catalog_items
 
     catalog = build_resources(load_settings())["catalog"]
     if not catalog.host:

@@ -11,9 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-
-class ConfigError(ValueError):
-    """A setting from the environment is invalid; the message names the variable."""
+from flowguard_assets.errors import ConfigError
 
 
 @dataclass(frozen=True)

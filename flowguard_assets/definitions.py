@@ -10,7 +10,7 @@ from flowguard_assets.gold.assets import gold_asset
 from flowguard_assets.resources import build_resources
 from flowguard_assets.silver.assets import silver_assets
 from flowguard_assets.tables import CHECK_RESULTS
-from flowguard_assets.wiring import table_spec
+from flowguard_assets.assets_kit import table_spec
 
 
 def build_defs(settings: Settings) -> dg.Definitions:

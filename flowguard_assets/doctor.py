@@ -36,7 +36,7 @@ def _java(_: Settings) -> Finding:
 def _spark(settings: Settings) -> Finding:
     from flowguard_assets.resources.spark import SparkResource
 
-    session = SparkResource(master=settings.spark_master, remote=settings.spark_remote).get_session()
+    session = SparkResource.on(settings.spark_master, settings.spark_remote).spark_session
     count = session.range(10).count()
     target = settings.spark_remote or settings.spark_master
     return Finding("spark", count == 10, f"Spark {session.version} on {target} answered")

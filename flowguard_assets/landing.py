@@ -20,6 +20,8 @@ import pyarrow.fs as pafs
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import types as T
 
+from flowguard_assets.errors import LandingError
+
 LINE_SCHEMA = T.StructType(
     [
         T.StructField("PARTITION_DATE", T.DateType()),
@@ -40,10 +42,6 @@ _BATCH_LINES = 20_000
 _BATCH_BYTES = 64 << 20
 _SUFFIXES = (".jsonl", ".jsonl.gz")
 _SCHEMES = {"s3a": "s3"}  # Spark's spelling of the same store
-
-
-class LandingError(RuntimeError):
-    """A landing folder is missing or a landing file cannot be read; names the folder or file."""
 
 
 Location = str | os.PathLike[str]
@@ -152,6 +150,14 @@ def read_lines(spark: SparkSession, files: Sequence[LandingFile]) -> DataFrame:
         [(f.partition_date, f.path) for f in files], "PARTITION_DATE date, PATH string"
     )
     return paths.repartition(len(files)).mapInArrow(_read_files, LINE_SCHEMA)
+
+
+def check_readable(files: Sequence[LandingFile]) -> None:
+    """Read every file of `files` here, on the driver: a LandingError names the first one that
+    cannot be read (Spark's Python workers report an error only as text)."""
+    for file in files:
+        for _ in _read_file(file.partition_date, file.path):
+            pass
 
 
 def _read_files(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:

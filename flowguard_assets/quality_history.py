@@ -13,8 +13,6 @@ from decimal import Decimal
 from typing import Any
 
 import dagster as dg
-from pyspark.sql import SparkSession
-
 from flowguard_assets.resources.warehouse import Warehouse
 from flowguard_assets.tables import CHECK_RESULTS
 
@@ -37,7 +35,7 @@ def _decimal(value: float | None) -> Decimal | None:
     return None if value is None else Decimal(str(round(value, 6)))
 
 
-def record(session: SparkSession, warehouse: Warehouse, run_id: str, verdicts: Sequence[Verdict]) -> None:
+def record(warehouse: Warehouse, run_id: str, verdicts: Sequence[Verdict]) -> None:
     """Write `verdicts` (one step's) as the run's rows of AUDIT.CHECK_RESULTS for their assets."""
     if not verdicts:
         return
@@ -58,6 +56,6 @@ def record(session: SparkSession, warehouse: Warehouse, run_id: str, verdicts: S
         for v in verdicts
     ]
     assets = sorted({row[1] for row in rows})
-    df = session.createDataFrame(rows, CHECK_RESULTS.spark_schema)
+    df = warehouse.spark.spark_session.createDataFrame(rows, CHECK_RESULTS.spark_schema)
     days = sorted({v.day for v in verdicts})
-    warehouse.write(session, CHECK_RESULTS, df, days, scope={"RUN_ID": [run_id], "ASSET_KEY": assets})
+    warehouse.write(CHECK_RESULTS, df, days, scope={"RUN_ID": [run_id], "ASSET_KEY": assets})

@@ -13,7 +13,7 @@ import dagster as dg
 
 from flowguard_assets.gates import BLOCKED_DAYS
 from flowguard_assets.partitions import RANGE_END_TAG, RANGE_START_TAG
-from flowguard_assets.wiring import root_cause
+from flowguard_assets.failures import error_reason, step_failure_reason
 
 DAYS_TAG = "flowguard/days"
 _PROGRESS_EVENTS = {
@@ -62,10 +62,10 @@ def describe(event: dg.EventLogEntry) -> str | None:
     if dagster_event.event_type == dg.DagsterEventType.STEP_SUCCESS:
         seconds = dagster_event.event_specific_data.duration_ms / 1000
         return f"✓ {step} ({seconds:.1f}s)"
-    reason = root_cause(dagster_event.event_specific_data.error)
+    data = dagster_event.event_specific_data
     if dagster_event.event_type == dg.DagsterEventType.STEP_UP_FOR_RETRY:
-        return f"↻ {step}: retrying after: {reason}"
-    return f"✗ {step}: {reason}"
+        return f"↻ {step}: retrying after: {error_reason(data.error)}"
+    return f"✗ {step}: {step_failure_reason(data)}"
 
 
 def execute_range(

@@ -21,6 +21,16 @@ class Column:
 
 
 @dataclass(frozen=True)
+class Reconciliation:
+    """How a Gold table adds up to the good Silver orders of its day (SPEC §4)."""
+
+    keys: tuple[str, ...]  # its key beyond DATE
+    orders_column: str  # its order count
+    silver_figure: str  # what that count equals in Silver: orders, order_hours or order_items
+    day_orders: bool = False  # the count is the day's distinct orders, the same in every such table
+
+
+@dataclass(frozen=True)
 class Table:
     schema: str
     name: str
@@ -28,6 +38,7 @@ class Table:
     description: str
     columns: tuple[Column, ...]
     event_fields: tuple[str, ...] = ()  # Bronze: the top-level event fields SPEC §1 names
+    reconciliation: Reconciliation | None = None  # Gold
 
     @property
     def asset_key(self) -> dg.AssetKey:
@@ -216,6 +227,7 @@ DAILY_GMV_METRICS = Table(
         ("ORDER_GROWTH_PCT", RATE, "order count change vs D-1 in %; null when D-1 has no orders"),
     )
     + _LOAD,
+    reconciliation=Reconciliation((), "ORDER_COUNT", "orders", day_orders=True),
 )
 
 FOOD_ITEM_PERFORMANCE = Table(
@@ -244,6 +256,7 @@ FOOD_ITEM_PERFORMANCE = Table(
         ("IS_UNDERPERFORMING", B, "CLICK_COUNT > 10 and conversion null or < 5"),
     )
     + _LOAD,
+    reconciliation=Reconciliation(("ITEM_ID",), "TOTAL_ORDERS", "order_items"),
 )
 
 USER_FUNNEL_METRICS = Table(
@@ -269,6 +282,7 @@ USER_FUNNEL_METRICS = Table(
         ("ACTIVE_USERS", L, "distinct users with a good click event or order line"),
     )
     + _LOAD,
+    reconciliation=Reconciliation((), "TOTAL_ORDERS", "orders", day_orders=True),
 )
 
 HOURLY_ORDER_PATTERNS = Table(
@@ -289,7 +303,11 @@ HOURLY_ORDER_PATTERNS = Table(
         ("PCT_OF_DAILY_REVENUE", RATE, "share of the day's revenue * 100; null when none"),
     )
     + _LOAD,
+    reconciliation=Reconciliation(("HOUR_OF_DAY",), "ORDER_COUNT", "order_hours"),
 )
+
+GOLD_TABLES = (DAILY_GMV_METRICS, FOOD_ITEM_PERFORMANCE, USER_FUNNEL_METRICS, HOURLY_ORDER_PATTERNS)
+
 
 def _profile(source: Table) -> Table:
     return Table(
@@ -303,7 +321,7 @@ def _profile(source: Table) -> Table:
             ("ROW_COUNT", L, f"rows of {source.name} on PARTITION_DATE"),
             ("FIELD", S, "a top-level field of the events; null on the row of a day without events"),
             ("EVENTS", L, "events that carry FIELD"),
-            ("EXAMPLE", S, "one value of FIELD as JSON text, at most 80 characters"),
+            ("EXAMPLE", S, "for a field the contract does not name: one value as JSON text, at most 80 characters"),
             ("PARTITION_DATE", D, "landing folder date dt=D"),
         ),
     )

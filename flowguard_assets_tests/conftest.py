@@ -29,7 +29,7 @@ def pytest_configure(config):
 @pytest.fixture(scope="session")
 def spark():
     """The one local Spark session of the test process (as a run shares one)."""
-    return SparkResource(master="local[2]").get_session()
+    return SparkResource.on("local[2]").spark_session
 
 
 @pytest.fixture

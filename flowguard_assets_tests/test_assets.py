@@ -11,7 +11,7 @@ import pytest
 from flowguard_assets.generate import AnomalyRates, generate_landing
 from flowguard_assets.resources.catalog import FoodCatalogResource
 from flowguard_assets.runner import execute_range
-from flowguard_assets.wiring import root_cause
+from flowguard_assets.failures import step_failure_reason
 from flowguard_assets.tables import (
     CLICKS_RAW,
     DAILY_BUYERS,
@@ -61,7 +61,7 @@ def run(dirs, start, end, selection=None, instance=None, catalog=None):
 
 def failure_messages(result: dg.ExecuteInProcessResult) -> str:
     return "\n".join(
-        root_cause(event.event_specific_data.error)
+        step_failure_reason(event.event_specific_data)
         for event in result.all_events
         if event.event_type == dg.DagsterEventType.STEP_FAILURE
     )

@@ -65,7 +65,7 @@ def _bad_lines() -> list[bytes]:
 
 @pytest.fixture(scope="module")
 def catalog(spark):
-    return FoodCatalogResource().load(spark)
+    return FoodCatalogResource().load()
 
 
 def through_silver(spark, catalog, folder: Path, lines: list[bytes], topic=ORDERS) -> list[dict]:

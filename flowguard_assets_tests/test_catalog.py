@@ -83,7 +83,7 @@ def test_json_file_catalog(spark, tmp_path):
         (7, "Pho", "Soup", Decimal("9.50"), "Beef", True),
         (8, "Bao", "Snack", Decimal("4.10"), None, False),
     ]
-    df = catalog.load(spark)
+    df = catalog.load()
     assert df.schema == CATALOG_SCHEMA
     assert [row.FOOD_ID for row in df.orderBy("FOOD_ID").collect()] == [7, 8]
     assert str(path) in catalog.source
@@ -114,7 +114,7 @@ def test_unreadable_file_raises_catalog_error_naming_the_file(spark, tmp_path, c
         path.write_text(content, encoding="utf-8")
     catalog = FoodCatalogResource(file=str(path))
 
-    for read in (catalog.fetch_rows, lambda: catalog.load(spark)):
+    for read in (catalog.fetch_rows, lambda: catalog.load()):
         with pytest.raises(CatalogError) as raised:
             read()
         assert_catalog_error(raised, str(path))
@@ -127,7 +127,7 @@ def test_empty_catalog_raises_in_load(spark, tmp_path):
 
     assert catalog.fetch_rows() == []
     with pytest.raises(CatalogError, match="empty") as raised:
-        catalog.load(spark)
+        catalog.load()
     assert_catalog_error(raised, str(path))
 
 
@@ -136,7 +136,7 @@ def test_postgres_catalog(spark, pg_database):
     catalog = postgres_catalog(pg_database)
 
     assert sorted(catalog.fetch_rows()) == FOODS
-    df = catalog.load(spark)
+    df = catalog.load()
     assert df.schema == CATALOG_SCHEMA
     assert sorted(tuple(row) for row in df.collect()) == FOODS
 
@@ -146,7 +146,7 @@ def test_empty_postgres_catalog_raises_in_load(spark, pg_database):
     catalog = postgres_catalog(pg_database)
 
     with pytest.raises(CatalogError, match="empty") as raised:
-        catalog.load(spark)
+        catalog.load()
     assert_catalog_error(raised, pg_database["host"], str(pg_database["port"]))
 
 
@@ -167,7 +167,7 @@ def test_database_without_foods_table_raises(pg_database):
 def test_unreachable_postgres_raises_catalog_error_without_password(spark, pg_database, overrides):
     catalog = postgres_catalog(pg_database, **overrides)
 
-    for read in (catalog.fetch_rows, lambda: catalog.load(spark)):
+    for read in (catalog.fetch_rows, lambda: catalog.load()):
         with pytest.raises(CatalogError) as raised:
             read()
         assert_catalog_error(raised, catalog.host, f"{catalog.host}:{catalog.port}")
@@ -209,7 +209,7 @@ def test_the_gateway_food_items_file_is_a_catalog_file(spark, tmp_path, monkeypa
     catalog = build_resources(load_settings())["catalog"]
 
     assert catalog.fetch_rows() == GATEWAY_ROWS
-    assert sorted(tuple(row) for row in catalog.load(spark).collect()) == GATEWAY_ROWS
+    assert sorted(tuple(row) for row in catalog.load().collect()) == GATEWAY_ROWS
 
 
 def test_load_catalog_installs_the_gateway_file_into_postgres(pg_database, tmp_path, monkeypatch, capsys):

@@ -74,7 +74,7 @@ def arrow_rows(table_dir: Path) -> list[tuple]:
 
 
 def spark_rows(warehouse, spark, start=A, end=C) -> list[tuple]:
-    df = warehouse.read(spark, DAILY_BUYERS, start, end)
+    df = warehouse.read(DAILY_BUYERS, start, end)
     return sorted((row.USER_ID, row.DATE_PARTITION.isoformat()) for row in df.collect())
 
 
@@ -122,7 +122,7 @@ def test_layout_is_a_hive_partitioned_parquet_dataset(spark, warehouse, table_di
     df = buyers(spark, {A: [1, 2], B: [3]})
     shuffled = df.select(*reversed(df.columns)).withColumn("EXTRA", F.lit(1))
 
-    warehouse.write(spark, DAILY_BUYERS, shuffled, [A, B])
+    warehouse.write(DAILY_BUYERS, shuffled, [A, B])
 
     visible = sorted(p.name for p in table_dir.iterdir() if not p.name.startswith("_"))
     assert visible == [folder(A), folder(B)]
@@ -138,10 +138,10 @@ def test_layout_is_a_hive_partitioned_parquet_dataset(spark, warehouse, table_di
 
 
 def test_rewriting_a_partition_replaces_it_only(spark, warehouse, table_dir):
-    warehouse.write(spark, DAILY_BUYERS, buyers(spark, {A: [1, 2], B: [3]}), [A, B])
+    warehouse.write(DAILY_BUYERS, buyers(spark, {A: [1, 2], B: [3]}), [A, B])
     before_a, before_b = snapshot(table_dir / folder(A)), snapshot(table_dir / folder(B))
 
-    warehouse.write(spark, DAILY_BUYERS, buyers(spark, {B: [4, 5]}), [B])
+    warehouse.write(DAILY_BUYERS, buyers(spark, {B: [4, 5]}), [B])
 
     assert snapshot(table_dir / folder(A)) == before_a
     assert set(snapshot(table_dir / folder(B))).isdisjoint(before_b)
@@ -155,26 +155,26 @@ def test_rewriting_a_partition_replaces_it_only(spark, warehouse, table_dir):
 
 
 def test_a_listed_partition_without_rows_becomes_empty(spark, warehouse, table_dir):
-    warehouse.write(spark, DAILY_BUYERS, buyers(spark, {A: [1], B: [2]}), [A, B])
+    warehouse.write(DAILY_BUYERS, buyers(spark, {A: [1], B: [2]}), [A, B])
 
-    warehouse.write(spark, DAILY_BUYERS, buyers(spark, {}), [B, C])
+    warehouse.write(DAILY_BUYERS, buyers(spark, {}), [B, C])
 
     assert partitions(warehouse, DAILY_BUYERS) == [A, B, C]
     assert arrow_rows(table_dir) == [(1, "2026-02-10")]
     assert arrow_rows(table_dir / folder(C)) == []
     assert spark_rows(warehouse, spark, B, C) == []
-    assert warehouse.read(spark, DAILY_BUYERS, B, C).schema == DAILY_BUYERS.spark_schema
+    assert warehouse.read(DAILY_BUYERS, B, C).schema == DAILY_BUYERS.spark_schema
 
 
 @pytest.mark.parametrize("stray_day", [C, None], ids=["other-day", "null-day"])
 def test_rows_outside_the_listed_partitions_raise_and_change_nothing(
     spark, warehouse, table_dir, stray_day
 ):
-    warehouse.write(spark, DAILY_BUYERS, buyers(spark, {A: [1], B: [2]}), [A, B])
+    warehouse.write(DAILY_BUYERS, buyers(spark, {A: [1], B: [2]}), [A, B])
     before = snapshot(table_dir)
 
     with pytest.raises(WarehouseError, match="DAILY_BUYERS") as raised:
-        warehouse.write(spark, DAILY_BUYERS, buyers(spark, {A: [7], stray_day: [8]}), [A])
+        warehouse.write(DAILY_BUYERS, buyers(spark, {A: [7], stray_day: [8]}), [A])
 
     stray = folder(stray_day) if stray_day else "DATE_PARTITION=__HIVE_DEFAULT_PARTITION__"
     assert stray in str(raised.value)
@@ -183,21 +183,21 @@ def test_rows_outside_the_listed_partitions_raise_and_change_nothing(
 
 
 def test_a_failing_write_changes_nothing(spark, warehouse, table_dir):
-    warehouse.write(spark, DAILY_BUYERS, buyers(spark, {A: [1], B: [2]}), [A, B])
+    warehouse.write(DAILY_BUYERS, buyers(spark, {A: [1], B: [2]}), [A, B])
     before = snapshot(table_dir)
 
     with pytest.raises(PySparkException, match="boom"):
-        warehouse.write(spark, DAILY_BUYERS, failing(buyers(spark, {A: [5], B: [3]})), [A, B])
+        warehouse.write(DAILY_BUYERS, failing(buyers(spark, {A: [5], B: [3]})), [A, B])
 
     assert snapshot(table_dir) == before
     assert spark_rows(warehouse, spark) == [(1, "2026-02-10"), (2, "2026-02-11")]
-    warehouse.write(spark, DAILY_BUYERS, buyers(spark, {B: [6]}), [B])  # the table still works
+    warehouse.write(DAILY_BUYERS, buyers(spark, {B: [6]}), [B])  # the table still works
     assert spark_rows(warehouse, spark) == [(1, "2026-02-10"), (6, "2026-02-11")]
 
 
 def test_a_failing_first_write_leaves_an_empty_readable_table(spark, warehouse, table_dir):
     with pytest.raises(PySparkException, match="boom"):
-        warehouse.write(spark, DAILY_BUYERS, failing(buyers(spark, {A: [1, 3]})), [A])
+        warehouse.write(DAILY_BUYERS, failing(buyers(spark, {A: [1, 3]})), [A])
 
     assert partitions(warehouse, DAILY_BUYERS) == []
     assert spark_rows(warehouse, spark) == []
@@ -211,7 +211,7 @@ def test_a_failing_write_leaves_nothing_in_staging(spark, warehouse, table_dir):
     of the failed Spark job still running after the job was aborted re-creates
     `_staging/<write id>/data/_temporary/...` after `write` removed it."""
     with pytest.raises(PySparkException, match="boom"):
-        warehouse.write(spark, DAILY_BUYERS, failing(buyers(spark, {A: [1, 2], B: [3]})), [A, B])
+        warehouse.write(DAILY_BUYERS, failing(buyers(spark, {A: [1, 2], B: [3]})), [A, B])
     tracker = spark.sparkContext.statusTracker()
     for _ in range(50):  # let Spark finish cancelling the failed job's other tasks
         if not tracker.getActiveStageIds():
@@ -223,18 +223,18 @@ def test_a_failing_write_leaves_nothing_in_staging(spark, warehouse, table_dir):
 
 
 def test_read_of_a_missing_table_is_empty_with_the_tables_columns(spark, warehouse):
-    df = warehouse.read(spark, DAILY_BUYERS, A, C)
+    df = warehouse.read(DAILY_BUYERS, A, C)
     assert df.schema == DAILY_BUYERS.spark_schema
     assert df.count() == 0
 
-    some = warehouse.read(spark, DAILY_BUYERS, A, C, columns=["DATE_PARTITION", "USER_ID"])
+    some = warehouse.read(DAILY_BUYERS, A, C, columns=["DATE_PARTITION", "USER_ID"])
     assert some.columns == ["DATE_PARTITION", "USER_ID"]
     assert some.count() == 0
     assert partitions(warehouse, DAILY_BUYERS) == []
 
 
 def test_read_prunes_to_the_date_range(spark, warehouse, capsys):
-    warehouse.write(spark, DAILY_BUYERS, buyers(spark, {A: [1], B: [2, 3], C: [4]}), [A, B, C])
+    warehouse.write(DAILY_BUYERS, buyers(spark, {A: [1], B: [2, 3], C: [4]}), [A, B, C])
 
     assert spark_rows(warehouse, spark, B, C) == [
         (2, "2026-02-11"),
@@ -243,7 +243,7 @@ def test_read_prunes_to_the_date_range(spark, warehouse, capsys):
     ]
     assert spark_rows(warehouse, spark, A, A) == [(1, "2026-02-10")]
     assert spark_rows(warehouse, spark, date(2026, 1, 1), date(2026, 1, 31)) == []
-    users = warehouse.read(spark, DAILY_BUYERS, B, B, columns=["USER_ID"])
+    users = warehouse.read(DAILY_BUYERS, B, B, columns=["USER_ID"])
     assert users.columns == ["USER_ID"] and sorted(r.USER_ID for r in users.collect()) == [2, 3]
 
     users.explain()  # partition pruning: the range is a partition filter of the file scan
@@ -253,7 +253,7 @@ def test_read_prunes_to_the_date_range(spark, warehouse, capsys):
 
 def test_concurrent_writes_of_different_partitions_both_land(spark, warehouse, table_dir):
     def write(day, user):
-        warehouse.write(spark, DAILY_BUYERS, buyers(spark, {day: [user]}), [day])
+        warehouse.write(DAILY_BUYERS, buyers(spark, {day: [user]}), [day])
 
     with ThreadPoolExecutor(max_workers=2) as pool:
         list(pool.map(write, [A, B], [1, 2]))
@@ -281,14 +281,14 @@ def test_clean_up_removes_orphaned_staging_but_keeps_one_in_use(warehouse, table
 
 
 def test_the_next_write_restores_a_partition_parked_by_a_killed_write(spark, warehouse, table_dir):
-    warehouse.write(spark, DAILY_BUYERS, buyers(spark, {A: [1], B: [2]}), [A, B])
+    warehouse.write(DAILY_BUYERS, buyers(spark, {A: [1], B: [2]}), [A, B])
     before = snapshot(table_dir / folder(A))
     killed = table_dir / "_staging" / "killed"
     (killed / "parked").mkdir(parents=True)
     (table_dir / folder(A)).rename(killed / "parked" / folder(A))  # killed between the 2 renames
     assert partitions(warehouse, DAILY_BUYERS) == [B]
 
-    warehouse.write(spark, DAILY_BUYERS, buyers(spark, {C: [3]}), [C])
+    warehouse.write(DAILY_BUYERS, buyers(spark, {C: [3]}), [C])
 
     assert snapshot(table_dir / folder(A)) == before
     assert spark_rows(warehouse, spark) == [(1, "2026-02-10"), (2, "2026-02-11"), (3, "2026-02-12")]

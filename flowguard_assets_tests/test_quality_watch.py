@@ -163,10 +163,10 @@ def test_writing_a_runs_evaluations_again_replaces_that_runs_rows_only(spark, tm
     gate = dg.AssetCheckKey(dg.AssetKey(["silver", "orders_clean"]), "valid_rate")
     dup = dg.AssetCheckKey(dg.AssetKey(["silver", "orders_clean"]), "duplicate_rate")
     volume = dg.AssetCheckKey(ORDERS_RAW.asset_key, "volume")
-    record(spark, warehouse, "run-a", [Verdict(gate, DAYS[0], False, {}, observed=0.8), Verdict(dup, DAYS[0], True, {})])
-    record(spark, warehouse, "run-a", [Verdict(volume, DAYS[0], True, {}, severity=dg.AssetCheckSeverity.WARN)])
-    record(spark, warehouse, "run-b", [Verdict(gate, DAYS[0], True, {}, observed=0.99)])
-    record(spark, warehouse, "run-a", [Verdict(gate, DAYS[0], True, {}, observed=0.97)])  # run-a again
+    record(warehouse, "run-a", [Verdict(gate, DAYS[0], False, {}, observed=0.8), Verdict(dup, DAYS[0], True, {})])
+    record(warehouse, "run-a", [Verdict(volume, DAYS[0], True, {}, severity=dg.AssetCheckSeverity.WARN)])
+    record(warehouse, "run-b", [Verdict(gate, DAYS[0], True, {}, observed=0.99)])
+    record(warehouse, "run-a", [Verdict(gate, DAYS[0], True, {}, observed=0.97)])  # run-a again
     rows = sorted((r["RUN_ID"], r["CHECK_NAME"], r["PASSED"]) for r in read_table(tmp_path, CHECK_RESULTS))
     assert rows == [("run-a", "valid_rate", True), ("run-a", "volume", True), ("run-b", "valid_rate", True)]
 

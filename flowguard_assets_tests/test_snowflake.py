@@ -98,7 +98,7 @@ def chain(snowflake_env, tmp_path_factory):
 
 
 def snowflake_rows(spark, chain, table, start=START, end=END):
-    return [r.asDict() for r in chain["warehouse"].read(spark, table, start, end).collect()]
+    return [r.asDict() for r in chain["warehouse"].read(table, start, end).collect()]
 
 
 def test_every_gold_table_equals_the_local_warehouse_run(spark, chain):
@@ -128,8 +128,8 @@ def test_the_quality_history_is_in_snowflake_and_a_run_replaces_only_its_own_row
     assert sorted(stored) == sorted((r["CHECK_NAME"], r["ASSET_KEY"], r["PASSED"], r["PARTITION_DATE"]) for r in local)
     assert len(stored) == 2 * 20  # two days; volume and new fields, gates, Gold checks
     gate = dg.AssetCheckKey(dg.AssetKey(["silver", "orders_clean"]), "valid_rate")
-    record(spark, chain["warehouse"], "another-run", [Verdict(gate, START, False, {"why": "test"}, observed=0.5)])
-    record(spark, chain["warehouse"], "another-run", [Verdict(gate, START, True, {}, observed=0.99)])
+    record(chain["warehouse"], "another-run", [Verdict(gate, START, False, {"why": "test"}, observed=0.5)])
+    record(chain["warehouse"], "another-run", [Verdict(gate, START, True, {}, observed=0.99)])
     assert history("another-run") == [("valid_rate", "silver/orders_clean", True, START)]
     assert sorted(history(chain["run_id"])) == sorted(stored)
 
@@ -166,7 +166,7 @@ def test_a_table_of_an_earlier_release_gains_the_new_column_and_keeps_its_rows(s
     assert len(old) == len(table.columns) - 1
     warehouse = build_warehouse(load_settings())
     rows = spark.createDataFrame([(8, datetime(2026, 2, 2, 9, 0), "1.0.0", date(2026, 2, 2))], table.spark_schema)
-    warehouse.write(spark, table, rows, [date(2026, 2, 2)])
+    warehouse.write(table, rows, [date(2026, 2, 2)])
     stored = sorted(tuple(r) for r in sql(snowflake_env, "SELECT USER_ID, LOAD_TIMESTAMP, PROCESSING_VERSION, DATE_PARTITION FROM MIGRATE.DAILY_BUYERS"))
     assert stored == [(7, None, "0.9.0", date(2026, 2, 1)), (8, datetime(2026, 2, 2, 9, 0), "1.0.0", date(2026, 2, 2))]
 
@@ -186,7 +186,7 @@ def test_an_incompatible_table_stops_with_a_clear_message_and_keeps_its_data(spa
     table = type(DAILY_BUYERS)("clash", "DAILY_BUYERS", "DATE_PARTITION", "test", DAILY_BUYERS.columns)
     rows = spark.createDataFrame([(8, None, "1.0.0", date(2026, 2, 2))], table.spark_schema)
     with pytest.raises(WarehouseError, match="CLASH.DAILY_BUYERS has an incompatible schema") as error:
-        build_warehouse(load_settings()).write(spark, table, rows, [date(2026, 2, 2)])
+        build_warehouse(load_settings()).write(table, rows, [date(2026, 2, 2)])
     assert problem in str(error.value)
     assert sql(snowflake_env, "SELECT COUNT(*) FROM CLASH.DAILY_BUYERS") == [(0,)]
 

@@ -7,21 +7,20 @@ from datetime import date
 from typing import Any
 
 import dagster as dg
-from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
 from flowguard_assets.checks import daily_check, emit
 from flowguard_assets.partitions import daily_partitions, partition_days
 from flowguard_assets.quality_history import Verdict
 from flowguard_assets.resources.landing_zone import LandingZoneResource
-from flowguard_assets.resources.spark import SparkResource
 from flowguard_assets.resources.thresholds import QualityThresholds
 from flowguard_assets.resources.warehouse import Warehouse
 from flowguard_assets.tables import CLICKS_PROFILE, CLICKS_RAW, ORDERS_PROFILE, ORDERS_RAW, Table
 from flowguard_assets.transforms import profile
 from flowguard_assets.transforms.bronze import to_bronze
 from flowguard_assets.transforms.metrics import DailyCounts
-from flowguard_assets.wiring import add_daily_metadata, clear_failures, percent, table_asset
+from flowguard_assets.assets_kit import add_daily_metadata, percent, table_asset
+from flowguard_assets.failures import clear_failures
 
 TOPICS = {ORDERS_RAW.name: "raw.orders.v1", CLICKS_RAW.name: "raw.clicks.v1"}
 _WARN = dg.AssetCheckSeverity.WARN
@@ -88,14 +87,14 @@ def _watch_verdicts(
 
 
 def _profiles(
-    session: SparkSession, warehouse: Warehouse, table: Table, profile_table: Table, days: list[date]
+    warehouse: Warehouse, table: Table, profile_table: Table, days: list[date]
 ) -> dict[date, profile.DayProfile]:
     """Write the profile of the run's days from the Bronze just written, and return it with the
     profiles of every earlier day."""
-    written = warehouse.read(session, table, days[0], days[-1], ["RAW_EVENT", "PARTITION_DATE"])
-    warehouse.write(session, profile_table, profile.to_profile(written, table.event_fields), days)
+    written = warehouse.read(table, days[0], days[-1], ["RAW_EVENT", "PARTITION_DATE"])
+    warehouse.write(profile_table, profile.to_profile(written, table.event_fields), days)
     start = daily_partitions.start.date()
-    rows = warehouse.read(session, profile_table, start, days[-1]).collect()
+    rows = warehouse.read(profile_table, start, days[-1]).collect()
     return profile.day_profiles([row.asDict() for row in rows])
 
 
@@ -105,24 +104,22 @@ def bronze_asset(table: Table, profile_table: Table, storage: str) -> dg.AssetsD
     @table_asset(table, kinds={storage}, check_specs=_watch_specs(table))
     def _bronze(
         context: dg.AssetExecutionContext,
-        spark: SparkResource,
         landing: LandingZoneResource,
         warehouse: Warehouse,
         thresholds: QualityThresholds,
     ) -> Iterator[Any]:
         days = partition_days(context)
         with clear_failures():
-            session = spark.get_session()
             files = landing.files(topic, days)
-            rows = to_bronze(landing.read(session, files), table)
-            counts = DailyCounts(
-                rows,
-                table.partition_column,
-                days,
-                {"rows": F.lit(True), "malformed_lines": F.col("_MALFORMED")},
-            )
-            warehouse.write(session, table, counts.df, days)
-            profiles = _profiles(session, warehouse, table, profile_table, days)
+            with landing.reading(files) as lines:
+                counts = DailyCounts(
+                    to_bronze(lines, table),
+                    table.partition_column,
+                    days,
+                    {"rows": F.lit(True), "malformed_lines": F.col("_MALFORMED")},
+                )
+                warehouse.write(table, counts.df, days)
+            profiles = _profiles(warehouse, table, profile_table, days)
         add_daily_metadata(
             context,
             {
@@ -137,7 +134,7 @@ def bronze_asset(table: Table, profile_table: Table, storage: str) -> dg.AssetsD
         )
         yield dg.MaterializeResult(metadata={"topic": topic})
         with clear_failures():
-            yield from emit(context, _watch_verdicts(table, profiles, days, thresholds), session, warehouse)
+            yield from emit(context, _watch_verdicts(table, profiles, days, thresholds), warehouse)
 
     return _bronze
 

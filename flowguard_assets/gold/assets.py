@@ -18,7 +18,6 @@ from flowguard_assets import __version__
 from flowguard_assets.checks import emit, gold_check_specs, gold_figures, gold_verdicts, silver_reference
 from flowguard_assets.gates import BLOCKED_DAYS, blocked_days, blocked_message
 from flowguard_assets.partitions import daily_partitions, partition_days
-from flowguard_assets.resources.spark import SparkResource
 from flowguard_assets.resources.warehouse import Warehouse
 from flowguard_assets.tables import (
     CLICKS_CLEAN,
@@ -32,7 +31,8 @@ from flowguard_assets.tables import (
 )
 from flowguard_assets.transforms import gold
 from flowguard_assets.transforms.silver import good_rows
-from flowguard_assets.wiring import RETRY_POLICY, clear_failures, markdown_table, table_spec
+from flowguard_assets.assets_kit import markdown_table, table_spec
+from flowguard_assets.failures import clear_failures, RETRY_POLICY
 
 Row = dict[str, Any]
 
@@ -138,7 +138,7 @@ def _publish(warehouse: Warehouse, spec: GoldTable, inputs: SilverInputs, days: 
     """Write a Gold table's days and materialize each day with its headline figures and a preview."""
     result = spec.build(inputs).cache()
     try:
-        warehouse.write(inputs.days.sparkSession, spec.table, result, days)
+        warehouse.write(spec.table, result, days)
         rows = [row.asDict() for row in result.collect()]
     finally:
         result.unpersist()
@@ -158,7 +158,6 @@ def _publish(warehouse: Warehouse, spec: GoldTable, inputs: SilverInputs, days: 
 
 def _build(
     context: dg.AssetExecutionContext,
-    session: SparkSession,
     warehouse: Warehouse,
     selected: list[GoldTable],
     days: list[date],
@@ -166,15 +165,15 @@ def _build(
 ) -> Iterator[Any]:
     """Build, write and reconcile the selected tables for `days` (the days not blocked)."""
     before = days[0] - timedelta(days=1)
-    orders = good_rows(warehouse.read(session, ORDERS_CLEAN, before, days[-1], gold.ORDER_COLUMNS)).cache()
-    clicks = good_rows(warehouse.read(session, CLICKS_CLEAN, days[0], days[-1], gold.CLICK_COLUMNS)).cache()
+    orders = good_rows(warehouse.read(ORDERS_CLEAN, before, days[-1], gold.ORDER_COLUMNS)).cache()
+    clicks = good_rows(warehouse.read(CLICKS_CLEAN, days[0], days[-1], gold.CLICK_COLUMNS)).cache()
     try:
         history_start = daily_partitions.start.date()
         inputs = SilverInputs(
-            days=_days(session, days),
+            days=_days(orders.sparkSession, days),
             orders=orders,
             clicks=clicks,
-            buyers_before=warehouse.read(session, DAILY_BUYERS, history_start, before),
+            buyers_before=warehouse.read(DAILY_BUYERS, history_start, before),
             untrusted=untrusted,
         )
         for spec in selected:
@@ -184,15 +183,15 @@ def _build(
         orders.unpersist()
         clicks.unpersist()
     figures = {
-        spec.table.name: gold_figures(spec.table, warehouse.read(session, spec.table, days[0], days[-1]))
+        spec.table.name: gold_figures(spec.table, warehouse.read(spec.table, days[0], days[-1]))
         for spec in GOLD
     }
     figures = {name: {d: f for d, f in by_day.items() if d in days} for name, by_day in figures.items()}
-    yield from emit(context, gold_verdicts([s.table for s in selected], figures, silver, days), session, warehouse)
+    yield from emit(context, gold_verdicts([s.table for s in selected], figures, silver, days), warehouse)
 
 
 def _gold(
-    context: dg.AssetExecutionContext, spark: SparkResource, warehouse: Warehouse
+    context: dg.AssetExecutionContext, warehouse: Warehouse
 ) -> Iterator[Any]:
     """The selected Gold tables for the run's days whose Silver gates pass (their latest
     evaluation, as the UI shows it); blocked days keep their Gold and fail the step, naming each
@@ -208,7 +207,7 @@ def _gold(
     selected = [spec for spec in GOLD if spec.table.asset_key in context.selected_asset_keys]
     if built:
         with clear_failures():
-            yield from _build(context, spark.get_session(), warehouse, selected, built, sorted(blocked))
+            yield from _build(context, warehouse, selected, built, sorted(blocked))
     refused = {day: reason for day, reason in blocked.items() if day in days}
     if refused:
         raise dg.Failure(

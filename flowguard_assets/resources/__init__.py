@@ -22,15 +22,18 @@ def secret(name: str) -> dg.EnvVar | None:
     return dg.EnvVar(name) if os.environ.get(name) else None
 
 
-def build_warehouse(settings: Settings) -> Warehouse:
-    """The local Parquet warehouse, or Snowflake when FLOWGUARD_WAREHOUSE=snowflake."""
+def build_warehouse(settings: Settings, spark: SparkResource | None = None) -> Warehouse:
+    """The local Parquet warehouse, or Snowflake when FLOWGUARD_WAREHOUSE=snowflake, reading into
+    `spark` (by default a session on SPARK_MASTER, started on first use)."""
+    spark = spark or SparkResource.on(settings.spark_master, settings.spark_remote)
     if settings.warehouse != "snowflake":
-        return LocalWarehouse(root=str(settings.warehouse_dir))
+        return LocalWarehouse(root=str(settings.warehouse_dir), spark=spark)
     options = settings.snowflake
     endpoint = {k: options[k] for k in ("host", "port", "protocol") if k in options}
     if "port" in endpoint:
         endpoint["port"] = int(endpoint["port"])
     return SnowflakeWarehouse(
+        spark=spark,
         snowflake=SnowflakeResource(
             account=options["account"],
             user=options["user"],
@@ -47,6 +50,9 @@ def build_warehouse(settings: Settings) -> Warehouse:
 
 
 def build_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
+    """Every resource of the code location; the warehouse, catalog and landing zone share the
+    one Spark resource, which starts the session on first use."""
+    spark = SparkResource.on(settings.spark_master, settings.spark_remote)
     catalog = (
         FoodCatalogResource(
             host=settings.postgres_host,
@@ -54,15 +60,18 @@ def build_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
             database=settings.postgres_db,
             user=settings.postgres_user,
             password=secret("POSTGRES_PASSWORD"),
+            spark=spark,
         )
         if settings.postgres_host
-        else FoodCatalogResource(file=str(settings.catalog_file) if settings.catalog_file else None)
+        else FoodCatalogResource(file=str(settings.catalog_file) if settings.catalog_file else None, spark=spark)
     )
     return {
-        "spark": SparkResource(master=settings.spark_master, remote=settings.spark_remote),
-        "landing": LandingZoneResource(path=settings.landing_dir, settle_seconds=settings.landing_settle_seconds),
+        "spark": spark,
+        "landing": LandingZoneResource(
+            path=settings.landing_dir, settle_seconds=settings.landing_settle_seconds, spark=spark
+        ),
         "catalog": catalog,
-        "warehouse": build_warehouse(settings),
+        "warehouse": build_warehouse(settings, spark),
         "alerts": AlertWebhookResource(url=secret("FLOWGUARD_ALERT_WEBHOOK_URL"), ui_url=settings.ui_url),
         "thresholds": QualityThresholds(
             min_valid_rate=settings.min_valid_rate,

@@ -9,10 +9,12 @@ from typing import Any
 import dagster as dg
 import psycopg2
 from pydantic import Field
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import DataFrame
 from pyspark.sql import types as T
 
 from flowguard_assets.data import bundled_catalog
+from flowguard_assets.errors import CatalogError, CatalogUnavailable
+from flowguard_assets.resources.spark import SparkResource
 
 CATALOG_SCHEMA = T.StructType(
     [
@@ -45,14 +47,6 @@ ON CONFLICT (food_id) DO UPDATE SET
     name = EXCLUDED.name, category = EXCLUDED.category, price = EXCLUDED.price,
     description = EXCLUDED.description, image_url = EXCLUDED.image_url,
     is_available = EXCLUDED.is_available, created_at = EXCLUDED.created_at"""
-
-
-class CatalogError(RuntimeError):
-    """The configured catalog cannot be read; the message names the host or file."""
-
-
-class CatalogUnavailable(CatalogError):
-    """The catalog database cannot be reached; trying again later may work."""
 
 
 def _row(item: dict[str, Any]) -> tuple:
@@ -98,6 +92,7 @@ class FoodCatalogResource(dg.ConfigurableResource):
     user: str | None = Field(default=None, description="POSTGRES_USER")
     password: str | None = Field(default=None, description="POSTGRES_PASSWORD")
     file: str | None = Field(default=None, description="FLOWGUARD_CATALOG_FILE")
+    spark: dg.ResourceDependency[SparkResource] = Field(default_factory=SparkResource.on)
 
     @property
     def source(self) -> str:
@@ -149,14 +144,14 @@ class FoodCatalogResource(dg.ConfigurableResource):
         finally:
             connection.close()
 
-    def load(self, spark: SparkSession) -> DataFrame:
+    def load(self) -> DataFrame:
         """The catalog as a small Spark DataFrame (CATALOG_SCHEMA), meant to be broadcast.
 
         An empty catalog is an error: every item would be flagged unknown."""
         rows = self.fetch_rows()
         if not rows:
             raise CatalogError(f"Food catalog from {self.source} is empty")
-        return spark.createDataFrame(rows, CATALOG_SCHEMA)
+        return self.spark.spark_session.createDataFrame(rows, CATALOG_SCHEMA)
 
     def _postgres_rows(self) -> list[tuple]:
         connection = self.connect()

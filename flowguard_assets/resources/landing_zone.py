@@ -1,21 +1,24 @@
 """The landing zone as a resource: where Bronze finds each topic's files."""
 
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
 import dagster as dg
 from pydantic import Field
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import DataFrame
 
-from flowguard_assets.landing import LandedFile, LandingFile, landing_files, read_lines, scan
+from flowguard_assets.landing import LandedFile, LandingFile, check_readable, landing_files, read_lines, scan
+from flowguard_assets.resources.spark import SparkResource
 
 
 class LandingZoneResource(dg.ConfigurableResource):
     """Where a Kafka sink writes (FLOWGUARD_LANDING_DIR): a folder or an object-store URI."""
 
     path: str = Field(description="landing zone root, a path or s3://, gs://, abfs:// URI (FLOWGUARD_LANDING_DIR)")
+    spark: dg.ResourceDependency[SparkResource] = Field(default_factory=SparkResource.on)
     settle_seconds: int = Field(
         default=60, description="quiet time before a day's new files are run (FLOWGUARD_LANDING_SETTLE_SECONDS)"
     )
@@ -23,8 +26,15 @@ class LandingZoneResource(dg.ConfigurableResource):
     def files(self, topic: str, days: Sequence[date]) -> list[LandingFile]:
         return landing_files(self.path, topic, days)
 
-    def read(self, spark: SparkSession, files: Sequence[LandingFile]) -> DataFrame:
-        return read_lines(spark, files)
+    @contextmanager
+    def reading(self, files: Sequence[LandingFile]) -> Iterator[DataFrame]:
+        """The lines of `files`, for the Spark jobs of the block; when one fails, a file that
+        cannot be read fails it instead, named (LandingError)."""
+        try:
+            yield read_lines(self.spark.spark_session, files)
+        except Exception:
+            check_readable(files)
+            raise
 
     def scan(self, topics: Sequence[str]) -> dict[date, list[LandedFile]]:
         return scan(self.path, topics)

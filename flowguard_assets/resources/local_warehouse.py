@@ -20,13 +20,14 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import dagster as dg
 from pydantic import Field, PrivateAttr
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql.pandas.types import to_arrow_schema
 
 from flowguard_assets.resources.atomic_fs import file_lock, replace_dir, restore_parked
 from flowguard_assets.partitions import run_days
-from flowguard_assets.resources.warehouse import Warehouse, WarehouseError
+from flowguard_assets.errors import WarehouseError
+from flowguard_assets.resources.warehouse import Warehouse
 from flowguard_assets.tables import Table
 
 _STAGING = "_staging"
@@ -59,7 +60,6 @@ class LocalWarehouse(Warehouse):
 
     def write(
         self,
-        spark: SparkSession,
         table: Table,
         df: DataFrame,
         partitions: Sequence[date],
@@ -113,13 +113,13 @@ class LocalWarehouse(Warehouse):
 
     def read(
         self,
-        spark: SparkSession,
         table: Table,
         start: date,
         end: date,
         columns: Sequence[str] | None = None,
     ) -> DataFrame:
         selected = list(columns or table.column_names)
+        spark = self.spark.spark_session
         table_dir = self.table_dir(table)
         if not table_dir.is_dir():
             return spark.createDataFrame([], table.spark_schema).select(selected)

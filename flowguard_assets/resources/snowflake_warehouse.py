@@ -18,11 +18,12 @@ from pathlib import Path
 
 import snowflake.connector
 from dagster_snowflake import SnowflakeResource
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
-from flowguard_assets.resources.warehouse import Warehouse, WarehouseError, WarehouseUnavailable
+from flowguard_assets.errors import WarehouseError, WarehouseUnavailable
+from flowguard_assets.resources.warehouse import Warehouse
 from flowguard_assets.tables import Table
 
 
@@ -148,7 +149,6 @@ class SnowflakeWarehouse(Warehouse):
 
     def write(
         self,
-        spark: SparkSession,
         table: Table,
         df: DataFrame,
         partitions: Sequence[date],
@@ -199,7 +199,6 @@ class SnowflakeWarehouse(Warehouse):
 
     def read(
         self,
-        spark: SparkSession,
         table: Table,
         start: date,
         end: date,
@@ -216,6 +215,7 @@ class SnowflakeWarehouse(Warehouse):
             arrow = cursor.fetch_arrow_all(force_return_table=True)
         types = {c.name: c.type for c in table.columns}
         schema = T.StructType([T.StructField(c, types[c]) for c in selected])
+        spark = self.spark.spark_session
         if arrow.num_rows == 0:
             return spark.createDataFrame([], schema)
         rows = spark.createDataFrame(arrow.rename_columns(selected))

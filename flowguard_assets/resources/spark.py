@@ -6,12 +6,14 @@ import sys
 import tempfile
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
-from pydantic import Field
+from dagster_pyspark import LazyPySparkResource
 from pyspark.sql import SparkSession
 
 _DEFAULT_CONF = {
+    "spark.app.name": "flowguard",
     "spark.sql.session.timeZone": "UTC",
     "spark.sql.adaptive.enabled": "true",
     "spark.sql.adaptive.coalescePartitions.enabled": "true",
@@ -22,64 +24,64 @@ _DEFAULT_CONF = {
     "spark.sql.shuffle.partitions": "8",
 }
 _DRIVER_MEMORY = "4g"  # local mode runs the executors in the driver; SPARK_DRIVER_MEMORY overrides
+_LOOPBACK = {"spark.driver.host": "127.0.0.1", "spark.driver.bindAddress": "127.0.0.1"}
 
 
-class SparkResource(dg.ConfigurableResource):
-    """A SparkSession on `master` (SPARK_MASTER), or a Spark Connect session when `remote` is set.
+def spark_config(master: str = "local[*]", remote: str | None = None) -> dict[str, Any]:
+    """FlowGuard's Spark settings for `master` (SPARK_MASTER), or for a Spark Connect server at
+    `remote` (SPARK_REMOTE), where only session settings (UTC, ...) apply."""
+    if remote:
+        return {"spark.remote": remote} | {k: v for k, v in _DEFAULT_CONF.items() if k.startswith("spark.sql.")}
+    conf = {"spark.master": master, **_DEFAULT_CONF}
+    conf["spark.driver.memory"] = os.environ.get("SPARK_DRIVER_MEMORY", _DRIVER_MEMORY)
+    # A local driver talks only to itself: bind to loopback, whatever the host name says.
+    return conf | _LOOPBACK if master.startswith("local") else conf
 
-    Jobs run with the in-process executor, so every step of a run gets the same session from
-    `get_session()`: a Bronze -> Gold run starts Spark once.
+
+class SparkResource(LazyPySparkResource):
+    """dagster-pyspark's lazy session (`spark_config`, `spark_session`), started on first use.
+
+    Jobs run with the in-process executor, so every step of a run gets the same session: a
+    Bronze -> Gold run starts Spark once. On a cluster or a Connect server the session first
+    receives this package's code, which the executors import to parse landing lines.
     """
 
-    master: str = Field(default="local[*]", description="Spark master URL (SPARK_MASTER)")
-    remote: str | None = Field(default=None, description="Spark Connect URL (SPARK_REMOTE)")
+    @classmethod
+    def _is_dagster_maintained(cls) -> bool:
+        return False
 
-    def get_session(self) -> SparkSession:
+    @classmethod
+    def on(cls, master: str = "local[*]", remote: str | None = None) -> "SparkResource":
+        return cls(spark_config=spark_config(master, remote))
+
+    @property
+    def _master(self) -> str:
+        return self.spark_config.get("spark.remote") or self.spark_config.get("spark.master", "local[*]")
+
+    @property
+    def spark_session(self) -> SparkSession:
         started = SparkSession.getActiveSession() is None
-        session = self._session()
+        if self._master.startswith("local"):
+            # Python workers run this interpreter (it has the package) unless PYSPARK_PYTHON says.
+            os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+            os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+        session = super().spark_session
         if started:
-            dg.get_dagster_logger().info(
-                f"Spark session started: {session.version} on {self.remote or self.master}"
-            )
-            if self.remote or not self.master.startswith("local"):
+            dg.get_dagster_logger().info(f"Spark session started: {session.version} on {self._master}")
+            if not self._master.startswith("local"):
                 self._ship_package(session)
         return session
 
     def _ship_package(self, session: SparkSession) -> None:
-        """Send this package's code to the executors, which import it to parse landing lines:
-        a cluster runs the driver's version of FlowGuard without installing it on every node."""
+        """Send this package's code to the executors: a cluster runs the driver's version of
+        FlowGuard without installing it on every node."""
         package = Path(__file__).resolve().parents[1]
         archive = Path(tempfile.mkdtemp(prefix="flowguard-")) / f"{package.name}.zip"
         with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as bundle:
             for path in sorted(package.rglob("*")):
                 if path.is_file() and "__pycache__" not in path.parts:
                     bundle.write(path, path.relative_to(package.parent))
-        if self.remote:
+        if "spark.remote" in self.spark_config:
             session.addArtifacts(str(archive), pyfile=True)
         else:
             session.sparkContext.addPyFile(str(archive))
-
-    def _session(self) -> SparkSession:
-        settings = self._settings()
-        if self.remote:
-            # A Connect session runs on the server's driver: only session settings (UTC, ...) apply.
-            builder = SparkSession.builder.remote(self.remote)
-            settings = {key: value for key, value in settings.items() if key.startswith("spark.sql.")}
-        else:
-            # Python workers run this interpreter (it has the package) unless PYSPARK_PYTHON says.
-            os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-            builder = SparkSession.builder.master(self.master).appName("flowguard")
-        for key, value in settings.items():
-            builder = builder.config(key, value)
-        return builder.getOrCreate()
-
-    def _settings(self) -> dict[str, str]:
-        settings = {
-            **_DEFAULT_CONF,
-            "spark.driver.memory": os.environ.get("SPARK_DRIVER_MEMORY", _DRIVER_MEMORY),
-        }
-        if self.master.startswith("local"):
-            # A local driver talks only to itself: bind to loopback, whatever the host name says.
-            os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
-            settings |= {"spark.driver.host": "127.0.0.1", "spark.driver.bindAddress": "127.0.0.1"}
-        return settings

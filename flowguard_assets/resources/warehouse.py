@@ -6,26 +6,22 @@ from collections.abc import Mapping, Sequence
 from datetime import date
 
 import dagster as dg
-from pyspark.sql import DataFrame, SparkSession
+from pydantic import Field
+from pyspark.sql import DataFrame
 
+from flowguard_assets.resources.spark import SparkResource
 from flowguard_assets.tables import Table
 
 
-class WarehouseError(RuntimeError):
-    """A table cannot be read or written; the message names the table and the path or host."""
-
-
-class WarehouseUnavailable(WarehouseError):
-    """The warehouse cannot be reached; trying again later may work."""
-
-
 class Warehouse(dg.ConfigurableResource):
-    """Where FlowGuard's tables live: the local Parquet warehouse or Snowflake."""
+    """Where FlowGuard's tables live: the local Parquet warehouse or Snowflake; tables are read
+    into, and written from, the run's Spark session."""
+
+    spark: dg.ResourceDependency[SparkResource] = Field(default_factory=SparkResource.on)
 
     @abstractmethod
     def write(
         self,
-        spark: SparkSession,
         table: Table,
         df: DataFrame,
         partitions: Sequence[date],
@@ -42,7 +38,6 @@ class Warehouse(dg.ConfigurableResource):
     @abstractmethod
     def read(
         self,
-        spark: SparkSession,
         table: Table,
         start: date,
         end: date,

@@ -7,7 +7,6 @@ from pyspark.sql import functions as F
 from flowguard_assets import __version__
 from flowguard_assets.partitions import partition_days
 from flowguard_assets.resources.catalog import FoodCatalogResource
-from flowguard_assets.resources.spark import SparkResource
 from flowguard_assets.resources.warehouse import Warehouse
 from flowguard_assets.tables import CLICKS_CLEAN, CLICKS_RAW, DAILY_BUYERS, ORDERS_CLEAN, ORDERS_RAW
 from flowguard_assets.transforms.metrics import DailyCounts
@@ -20,7 +19,8 @@ from flowguard_assets.transforms.silver import (
     to_daily_buyers,
     to_silver,
 )
-from flowguard_assets.wiring import add_daily_metadata, clear_failures, percent, table_asset
+from flowguard_assets.assets_kit import add_daily_metadata, percent, table_asset
+from flowguard_assets.failures import clear_failures
 
 BRONZE_OF = {ORDERS_CLEAN.name: ORDERS_RAW, CLICKS_CLEAN.name: CLICKS_RAW}
 
@@ -60,22 +60,20 @@ def silver_asset(rules: Rules, kinds: set[str]) -> dg.AssetsDefinition:
     @table_asset(table, deps=[bronze.asset_key], kinds=kinds)
     def _silver(
         context: dg.AssetExecutionContext,
-        spark: SparkResource,
         catalog: FoodCatalogResource,
         warehouse: Warehouse,
     ) -> dg.MaterializeResult:
         days = partition_days(context)
         with clear_failures():
-            session = spark.get_session()
-            foods = catalog.load(session)
+            foods = catalog.load()
             context.log.info(f"Food catalog from {catalog.source}")
-            rows = warehouse.read(session, bronze, days[0], days[-1], BRONZE_READ)
+            rows = warehouse.read(bronze, days[0], days[-1], BRONZE_READ)
             silver = to_silver(rows, foods, rules, __version__)
             counts = DailyCounts(silver, table.partition_column, days, _quality_conditions(codes))
-            warehouse.write(session, table, counts.df, days)
+            warehouse.write(table, counts.df, days)
             if table is ORDERS_CLEAN:
-                written = warehouse.read(session, ORDERS_CLEAN, days[0], days[-1])
-                warehouse.write(session, DAILY_BUYERS, to_daily_buyers(written, __version__), days)
+                written = warehouse.read(ORDERS_CLEAN, days[0], days[-1])
+                warehouse.write(DAILY_BUYERS, to_daily_buyers(written, __version__), days)
         add_daily_metadata(
             context,
             {day: _day_metadata(figures, codes) for day, figures in counts.by_day().items()},

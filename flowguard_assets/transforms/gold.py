@@ -7,6 +7,7 @@ Each function takes `days` (a DataFrame with one DATE row per partition to produ
 
 from collections.abc import Sequence
 from datetime import date
+from functools import reduce
 
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
@@ -40,6 +41,11 @@ def _stamped(df: DataFrame, version: str) -> DataFrame:
     return df.withColumn("LOAD_TIMESTAMP", F.current_timestamp()).withColumn(
         "PROCESSING_VERSION", F.lit(version)
     )
+
+
+def _per_day(days: DataFrame, *figures: DataFrame) -> DataFrame:
+    """Every day of `days`, with the columns of each of `figures` (null on a day it lacks)."""
+    return reduce(lambda joined, more: joined.join(more, "DATE", "left"), figures, days)
 
 
 def _zero(name: str) -> Column:
@@ -99,10 +105,7 @@ def daily_gmv_metrics(
     unique_users = F.coalesce(F.col("UNIQUE_USERS"), F.lit(0))
     new = F.coalesce(F.col("NEW_USERS"), F.lit(0))
     result = (
-        days.join(totals, "DATE", "left")
-        .join(previous, "DATE", "left")
-        .join(cancelled, "DATE", "left")
-        .join(new_users, "DATE", "left")
+        _per_day(days, totals, previous, cancelled, new_users)
         .select(
             "DATE",
             revenue.alias("TOTAL_REVENUE"),
@@ -218,9 +221,7 @@ def user_funnel_metrics(
     orders_count = F.coalesce(F.col("TOTAL_ORDERS"), F.lit(0))
     revenue = _money_or_zero("TOTAL_REVENUE")
     result = (
-        days.join(funnel_events, "DATE", "left")
-        .join(funnel_orders, "DATE", "left")
-        .join(active, "DATE", "left")
+        _per_day(days, funnel_events, funnel_orders, active)
         .select(
             "DATE",
             sessions.alias("TOTAL_SESSIONS"),

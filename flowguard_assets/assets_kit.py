@@ -1,33 +1,20 @@
-"""Dagster wiring shared by the Bronze, Silver and Gold assets."""
+"""What every FlowGuard table asset shares: its UI attributes, daily partitions and retry policy
+(`table_asset`, `table_spec`), and per-day metadata helpers."""
 
 
-import re
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
 import dagster as dg
-from dagster_shared.error import SerializableErrorInfo
 
 from flowguard_assets import __version__
-from flowguard_assets.config import ConfigError
-from flowguard_assets.landing import LandingError
+from flowguard_assets.failures import RETRY_POLICY
 from flowguard_assets.partitions import daily_partitions
-from flowguard_assets.resources.catalog import CatalogError, CatalogUnavailable
-from flowguard_assets.resources.warehouse import WarehouseError, WarehouseUnavailable
 from flowguard_assets.tables import Table, column_lineage
 
 
 OWNER = "team:data-platform"
-_KNOWN_ERRORS = (LandingError, CatalogError, WarehouseError, ConfigError)
-_TRANSIENT_ERRORS = (CatalogUnavailable, WarehouseUnavailable)
-# A service that is down may be back in a few seconds; bad input or settings will not be.
-RETRY_POLICY = dg.RetryPolicy(
-    max_retries=2, delay=2, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS
-)
-# An error of ours raised inside a Spark Python worker reaches the driver as text.
-_WORKER_ERROR = re.compile(r"(?:LandingError|CatalogError|WarehouseError): (.+)")
 
 
 def _table_attributes(table: Table, kinds: set[str]) -> dict[str, Any]:
@@ -86,30 +73,3 @@ def markdown_table(rows: list[Mapping[str, Any]], columns: list[str]) -> str:
     lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
     lines += ["| " + " | ".join("" if r[c] is None else str(r[c]) for c in columns) + " |" for r in rows]
     return "\n".join(lines)
-
-
-@contextmanager
-def clear_failures() -> Iterator[None]:
-    """Turn FlowGuard's own errors, also when raised in a Spark worker, into a one-line failure;
-    only a service that is down is retried (RETRY_POLICY), and so is any unexpected error."""
-    try:
-        yield
-    except _KNOWN_ERRORS as error:
-        transient = isinstance(error, _TRANSIENT_ERRORS)
-        raise dg.Failure(description=str(error), allow_retries=transient) from error
-    except Exception as error:
-        match = _WORKER_ERROR.search(str(error))
-        if match is None:
-            raise
-        raise dg.Failure(description=match.group(1).strip(), allow_retries=False) from error
-
-
-def root_cause(error: SerializableErrorInfo) -> str:
-    """The line that explains a failed step: our `Failure` (it names the file, host or variable)
-    wherever retries or Spark wrapped it, else the innermost error."""
-    chain = [error]
-    while chain[-1].cause is not None:
-        chain.append(chain[-1].cause)
-    cause = next((e for e in chain if e.cls_name == "Failure"), chain[-1])
-    line = cause.message.strip().splitlines()[0] if cause.message.strip() else cause.cls_name
-    return line.removeprefix("dagster._core.definitions.events.Failure: ")
