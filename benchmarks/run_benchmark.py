@@ -100,7 +100,7 @@ def run_dagster(landing: Path, warehouse: Path, days: int) -> dict:
     import dagster as dg
 
     from flowguard_assets import defs
-    from flowguard_assets.runner import execute_range
+    from flowguard_assets.cli.runner import execute_range
 
     defs.resolve_implicit_global_asset_job_def()
     instance = dg.DagsterInstance.ephemeral()

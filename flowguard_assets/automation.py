@@ -19,13 +19,14 @@ import dagster as dg
 from dagster._core.execution.plan.objects import StepFailureData  # not exported; the event's data
 
 from flowguard_assets.bronze.assets import TOPICS
-from flowguard_assets.gates import BLOCKED_DAYS, blocked_days
+from flowguard_assets.gates import BLOCKED_DAYS
+from flowguard_assets.history import refresh_ranges
 from flowguard_assets.landing import LandedFile
 from flowguard_assets.partitions import RANGE_END_TAG, RANGE_START_TAG, daily_partitions
 from flowguard_assets.resources.alerts import Alert, AlertWebhookResource
 from flowguard_assets.resources.landing_zone import LandingZoneResource
 from flowguard_assets.failures import step_failure_reason
-from flowguard_assets.tables import CLICKS_RAW, DAILY_GMV_METRICS, GOLD_TABLES, ORDERS_CLEAN, ORDERS_RAW
+from flowguard_assets.tables import CLICKS_RAW, DAILY_GMV_METRICS, GOLD_TABLES, ORDERS_RAW
 
 SCHEDULE_TIME = time(1, 0)
 SCHEDULE_GRACE = timedelta(minutes=30)
@@ -132,31 +133,6 @@ def _landing_tick(context: dg.SensorEvaluationContext, landing: LandingZoneResou
 
 
 # --- History refresh ------------------------------------------------------------------------
-
-
-def stale_history_days(instance: dg.DagsterInstance) -> tuple[list[str], int]:
-    """Days of DAILY_GMV_METRICS materialized before Silver orders of an earlier day changed,
-    and the newest Silver materialization (its storage id) that made them stale."""
-    silver = instance.get_latest_storage_id_by_partition(ORDERS_CLEAN.asset_key, _MATERIALIZATION)
-    gold = instance.get_latest_storage_id_by_partition(DAILY_GMV_METRICS.asset_key, _MATERIALIZATION)
-    stale, newest_earlier = [], 0
-    for day in sorted(silver.keys() | gold.keys()):
-        if day in gold and newest_earlier > gold[day]:
-            stale.append(day)
-        newest_earlier = max(newest_earlier, silver.get(day, 0))
-    return stale, newest_earlier
-
-
-def refresh_ranges(instance: dg.DagsterInstance) -> tuple[list[tuple[str, str]], int]:
-    """The stale days of DAILY_GMV_METRICS whose own gates pass, as ranges of consecutive days,
-    and the Silver materialization that made them stale. A blocked day keeps its Gold."""
-    stale, cause = stale_history_days(instance)
-    blocked = blocked_days(instance, [date.fromisoformat(day) for day in stale])
-    ranges: list[tuple[str, str]] = []
-    for day in (d for d in stale if date.fromisoformat(d) not in blocked):
-        follows = ranges and date.fromisoformat(ranges[-1][1]) + timedelta(days=1) == date.fromisoformat(day)
-        ranges[-1:] = [(ranges[-1][0], day)] if follows else [*ranges[-1:], (day, day)]
-    return ranges, cause
 
 
 def _refresh_tick(context: dg.SensorEvaluationContext):

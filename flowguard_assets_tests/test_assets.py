@@ -1,7 +1,6 @@
 """The assets through Dagster: real runs on a real (ephemeral) instance, real Spark, real files."""
 
 import gzip
-import shutil
 from datetime import date
 from pathlib import Path
 
@@ -10,7 +9,7 @@ import pytest
 
 from flowguard_assets.generate import AnomalyRates, generate_landing
 from flowguard_assets.resources.catalog import FoodCatalogResource
-from flowguard_assets.runner import execute_range
+from flowguard_assets.cli.runner import execute_range
 from flowguard_assets.failures import step_failure_reason
 from flowguard_assets.tables import (
     CLICKS_RAW,

@@ -15,7 +15,7 @@ from flowguard_assets.resources.alerts import AlertWebhookResource
 from flowguard_assets.resources.catalog import FoodCatalogResource
 from flowguard_assets.resources.landing_zone import LandingZoneResource
 from flowguard_assets.partitions import RANGE_END_TAG, RANGE_START_TAG
-from flowguard_assets.runner import execute_range
+from flowguard_assets.cli.runner import execute_range
 from flowguard_assets.tables import CLICKS_CLEAN, CLICKS_RAW, DAILY_GMV_METRICS, ORDERS_CLEAN, ORDERS_RAW
 from flowguard_assets_tests.harness import CLICKS, ORDERS, envelope, make_defs, write_landing
 

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 from pyspark.sql import functions as F
 
-from flowguard_assets.landing import LandingError, landing_files, read_lines
+from flowguard_assets.errors import LandingError
+from flowguard_assets.landing import landing_files, read_lines
 from flowguard_assets.tables import CLICKS_RAW, ORDERS_RAW
 from flowguard_assets.transforms.bronze import to_bronze
 from flowguard_assets.transforms.parsing import iso_timestamp

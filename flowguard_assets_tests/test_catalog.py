@@ -9,7 +9,8 @@ import pytest
 from flowguard_assets.cli import main
 from flowguard_assets.config import load_settings
 from flowguard_assets.resources import build_resources
-from flowguard_assets.resources.catalog import CATALOG_SCHEMA, CatalogError, FoodCatalogResource
+from flowguard_assets.errors import CatalogError
+from flowguard_assets.resources.catalog import CATALOG_SCHEMA, FoodCatalogResource
 
 SECRET = "s3cret-SENTINEL"
 

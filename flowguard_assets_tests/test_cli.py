@@ -15,7 +15,7 @@ import dagster as dg
 import pytest
 
 from flowguard_assets.generate import AnomalyRates, generate_landing
-from flowguard_assets.runner import execute_range
+from flowguard_assets.cli.runner import execute_range
 from flowguard_assets.tables import (
     DAILY_GMV_METRICS,
     FOOD_ITEM_PERFORMANCE,

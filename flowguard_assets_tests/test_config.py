@@ -5,7 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from flowguard_assets.config import ConfigError, load_settings
+from flowguard_assets.config import load_settings
+from flowguard_assets.errors import ConfigError
 
 
 def test_defaults_of_spec_section_5():

@@ -1,6 +1,6 @@
 """Per-day gates on every path to Gold (SPEC §4): range runs, Gold-only runs, the refresh sensor."""
 
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
@@ -10,12 +10,11 @@ import pytest
 from flowguard_assets.automation import alerts_for_run, sensors
 from flowguard_assets.generate import generate_landing
 from flowguard_assets.partitions import RANGE_END_TAG, RANGE_START_TAG
-from flowguard_assets.runner import execute_range
+from flowguard_assets.cli.runner import execute_range
 from flowguard_assets.tables import (
     DAILY_GMV_METRICS,
     FOOD_ITEM_PERFORMANCE,
     HOURLY_ORDER_PATTERNS,
-    ORDERS_CLEAN,
     USER_FUNNEL_METRICS,
 )
 from flowguard_assets_tests.harness import ORDERS, envelope, make_defs, millis, read_table, without, write_landing

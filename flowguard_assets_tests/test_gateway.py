@@ -12,7 +12,7 @@ import pytest
 
 from flowguard_assets.generate import generate_landing, producer_catalog, write_catalog
 from flowguard_assets.resources.catalog import FoodCatalogResource
-from flowguard_assets.runner import execute_range
+from flowguard_assets.cli.runner import execute_range
 from flowguard_assets.tables import (
     CLICKS_CLEAN,
     CLICKS_RAW,

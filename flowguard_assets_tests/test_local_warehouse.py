@@ -18,7 +18,7 @@ from pyspark.sql import functions as F
 from flowguard_assets.resources import atomic_fs
 from flowguard_assets.resources.atomic_fs import file_lock, replace_dir, restore_parked
 from flowguard_assets.resources.local_warehouse import LocalWarehouse
-from flowguard_assets.resources.warehouse import WarehouseError
+from flowguard_assets.errors import WarehouseError
 from flowguard_assets.tables import DAILY_BUYERS
 
 A, B, C = date(2026, 2, 10), date(2026, 2, 11), date(2026, 2, 12)

@@ -11,7 +11,7 @@ from flowguard_assets.automation import alerts_for_run, late_gold_alerts
 from flowguard_assets.generate import AnomalyRates, generate_landing
 from flowguard_assets.quality_history import Verdict, record
 from flowguard_assets.resources.local_warehouse import LocalWarehouse
-from flowguard_assets.runner import execute_range
+from flowguard_assets.cli.runner import execute_range
 from flowguard_assets.tables import CHECK_RESULTS, DAILY_GMV_METRICS, ORDERS_PROFILE, ORDERS_RAW
 from flowguard_assets.transforms import profile
 from flowguard_assets_tests.harness import ORDERS, envelope, make_defs, millis, read_table, write_landing
@@ -201,7 +201,7 @@ def test_late_gold_is_alerted_per_table_and_day_once_and_another_day_does_not_hi
 
 def test_status_shows_the_latest_volume_and_new_fields_result_per_day(watched):
     from flowguard_assets import defs
-    from flowguard_assets.status import render, watch_statuses
+    from flowguard_assets.cli.status import render, watch_statuses
 
     statuses = watch_statuses(watched["instance"], defs, DAYS)
     cells = {(s.asset, s.day): s.state for s in statuses}

@@ -13,7 +13,7 @@ import dagster as dg
 import pytest
 
 from flowguard_assets.generate import generate_landing
-from flowguard_assets.runner import execute_range
+from flowguard_assets.cli.runner import execute_range
 from flowguard_assets.tables import ALL_TABLES, CHECK_RESULTS, DAILY_GMV_METRICS, ORDERS_RAW, Table
 from flowguard_assets_tests.harness import make_defs, read_table, without
 

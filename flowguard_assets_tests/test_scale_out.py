@@ -19,7 +19,8 @@ import pyspark
 import pytest
 
 from flowguard_assets.generate import generate_landing
-from flowguard_assets.landing import LandingError, landing_files, scan
+from flowguard_assets.errors import LandingError
+from flowguard_assets.landing import landing_files, scan
 from flowguard_assets.tables import ALL_TABLES
 from flowguard_assets_tests.harness import read_table, without
 from flowguard_assets_tests.test_cli import cli

@@ -11,7 +11,7 @@ import dagster as dg
 
 from flowguard_assets.generate import generate_landing
 from flowguard_assets.resources.snowflake_warehouse import create_table_sql, migration_plan, quote
-from flowguard_assets.runner import execute_range
+from flowguard_assets.cli.runner import execute_range
 from flowguard_assets.tables import DAILY_BUYERS, ORDERS_RAW, Column, Table
 from flowguard_assets_tests.harness import ORDERS, envelope, make_defs, read_table, write_landing
 

@@ -23,8 +23,8 @@ from flowguard_assets.config import load_settings
 from flowguard_assets.generate import generate_landing
 from flowguard_assets.resources import build_resources, build_warehouse
 from flowguard_assets.resources.snowflake_warehouse import SnowflakeWarehouse, create_table_sql
-from flowguard_assets.resources.warehouse import WarehouseError
-from flowguard_assets.runner import execute_range
+from flowguard_assets.errors import WarehouseError
+from flowguard_assets.cli.runner import execute_range
 from flowguard_assets.tables import (
     ALL_TABLES,
     CHECK_RESULTS,

@@ -35,7 +35,7 @@ import pytest
 from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
 
 from flowguard_assets.generate import AnomalyRates, generate_landing
-from flowguard_assets.runner import execute_range
+from flowguard_assets.cli.runner import execute_range
 from flowguard_assets_tests.harness import make_defs
 
 pytestmark = pytest.mark.slow

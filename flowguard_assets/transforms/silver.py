@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
-from flowguard_assets.tables import CLICKS_CLEAN, DAILY_BUYERS, MONEY, ORDERS_CLEAN, Table
+from flowguard_assets.tables import CLICKS_CLEAN, MONEY, ORDERS_CLEAN, Table
 from flowguard_assets.transforms.parsing import (
     integer,
     is_missing,

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 import dagster as dg
 
-from flowguard_assets.automation import stale_history_days
+from flowguard_assets.history import stale_history_days
 from flowguard_assets.gates import blocked_days
 from flowguard_assets.tables import CLICKS_CLEAN, DAILY_GMV_METRICS, ORDERS_CLEAN
 

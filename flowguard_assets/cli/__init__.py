@@ -114,7 +114,7 @@ def run_days(start: date, end: date, select: str | None = None, verbose: bool = 
     included) reaches stderr only when `verbose`."""
     from flowguard_assets import defs
     from flowguard_assets.partitions import daily_partitions
-    from flowguard_assets.runner import materialize_range
+    from flowguard_assets.cli.runner import materialize_range
 
     if end < start:
         raise CliError(f"--end {end} is before --start {start}")
@@ -203,8 +203,8 @@ def cmd_ddl(args: argparse.Namespace) -> None:
 
 def cmd_status(args: argparse.Namespace) -> int:
     from flowguard_assets import defs
-    from flowguard_assets.runner import instance
-    from flowguard_assets.status import gold_blocked, partition_statuses, recent_days, render, watch_statuses
+    from flowguard_assets.cli.runner import instance
+    from flowguard_assets.cli.status import gold_blocked, partition_statuses, recent_days, render, watch_statuses
 
     dagster_instance = instance()
     if args.start:
@@ -232,7 +232,7 @@ def cmd_ui(args: argparse.Namespace) -> None:
     its two processes never race to create a new SQLite instance, and stoppable with SIGINT or
     SIGTERM also when started in the background (which ignores SIGINT, and `dagster dev` gives
     SIGTERM the SIGINT handler)."""
-    from flowguard_assets.runner import instance
+    from flowguard_assets.cli.runner import instance
 
     instance().dispose()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -242,7 +242,7 @@ def cmd_ui(args: argparse.Namespace) -> None:
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:
-    from flowguard_assets.doctor import diagnose
+    from flowguard_assets.cli.doctor import diagnose
 
     findings = []
     for finding in diagnose(load_settings()):
