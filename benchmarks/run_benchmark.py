@@ -177,8 +177,8 @@ def run_baseline(landing: Path, warehouse: Path, days: int) -> dict:
         return spark.read.parquet(str(warehouse / table.schema / table.name))
 
     catalog = FoodCatalogResource().load()
-    for table, topic, rules in ((ORDERS_RAW, "raw.orders.v1", ORDER_RULES), (CLICKS_RAW, "raw.clicks.v1", CLICK_RULES)):
-        write(table, to_bronze(read_lines(spark, landing_files(landing, topic, dates)), table))
+    for table, rules in ((ORDERS_RAW, ORDER_RULES), (CLICKS_RAW, CLICK_RULES)):
+        write(table, to_bronze(read_lines(spark, landing_files(landing, table.topic, dates)), table))
         write(rules.table, to_silver(read(table).select(BRONZE_READ), catalog, rules, "baseline"))
     orders, clicks = read(ORDERS_CLEAN), read(CLICKS_CLEAN)
     write(DAILY_BUYERS, to_daily_buyers(orders, "baseline"))

@@ -18,7 +18,6 @@ from datetime import UTC, date, datetime, time, timedelta
 import dagster as dg
 from dagster._core.execution.plan.objects import StepFailureData  # not exported; the event's data
 
-from flowguard_assets.bronze.assets import TOPICS
 from flowguard_assets.gates import BLOCKED_DAYS
 from flowguard_assets.history import refresh_ranges
 from flowguard_assets.landing import LandedFile
@@ -26,7 +25,7 @@ from flowguard_assets.partitions import RANGE_END_TAG, RANGE_START_TAG, daily_pa
 from flowguard_assets.resources.alerts import Alert, AlertWebhookResource
 from flowguard_assets.resources.landing_zone import LandingZoneResource
 from flowguard_assets.failures import step_failure_reason
-from flowguard_assets.tables import CLICKS_RAW, DAILY_GMV_METRICS, GOLD_TABLES, ORDERS_RAW
+from flowguard_assets.tables import BRONZE_TABLES, DAILY_GMV_METRICS, GOLD_TABLES, TOPICS
 
 SCHEDULE_TIME = time(1, 0)
 SCHEDULE_GRACE = timedelta(minutes=30)
@@ -69,7 +68,7 @@ def fingerprint(files: list[LandedFile]) -> str:
 def _materialized_at(instance: dg.DagsterInstance, day: date) -> float | None:
     """When both Bronze tables of `day` were last materialized (the earlier of the two)."""
     stamps = []
-    for key in (ORDERS_RAW.asset_key, CLICKS_RAW.asset_key):
+    for key in (table.asset_key for table in BRONZE_TABLES):
         records = instance.fetch_materializations(
             dg.AssetRecordsFilter(asset_key=key, asset_partitions=[day.isoformat()]), limit=1
         ).records
@@ -90,7 +89,7 @@ def landing_requests(
     last = now.date() - timedelta(days=1)  # a day's partition exists once the day is over
     first = daily_partitions.start.date()
     for day, files in sorted(by_day.items()):
-        if not first <= day <= last or {f.topic for f in files} != set(TOPICS.values()):
+        if not first <= day <= last or {f.topic for f in files} != set(TOPICS):
             continue
         stamp = fingerprint(files)
         if seen.get(day.isoformat()) == stamp:
@@ -122,7 +121,7 @@ def _landing_tick(context: dg.SensorEvaluationContext, landing: LandingZoneResou
     requests = list(
         landing_requests(
             context.instance,
-            landing.scan(list(TOPICS.values())),
+            landing.scan(TOPICS),
             seen,
             datetime.now(UTC),
             landing.settle_seconds,

@@ -22,8 +22,8 @@ from flowguard_assets.partitions import daily_partitions, partition_days
 from flowguard_assets.quality_history import Verdict, record
 from flowguard_assets.resources.thresholds import QualityThresholds
 from flowguard_assets.resources.warehouse import Warehouse
-from flowguard_assets.tables import CLICKS_CLEAN, GOLD_TABLES, ORDERS_CLEAN, Table
-from flowguard_assets.transforms.silver import VALIDATION_CODES, placed_orders
+from flowguard_assets.tables import GOLD_TABLES, ORDERS_CLEAN, Table
+from flowguard_assets.transforms.silver import CLICK_RULES, ORDER_RULES, Rules, placed_orders
 from flowguard_assets.assets_kit import percent
 
 _EXAMPLES = 5
@@ -170,9 +170,10 @@ def _silver_verdicts(
     return verdicts
 
 
-def silver_gates(table: Table) -> dg.AssetChecksDefinition:
+def silver_gates(rules: Rules) -> dg.AssetChecksDefinition:
     """The two gates of a Silver table. Their specs are `blocking` so that Gold runs after them in
     a run; Gold itself skips each day whose latest gate result failed (`gates.blocked_days`)."""
+    table = rules.table
 
     @dg.multi_asset_check(
         name=f"{table.name.lower()}_quality",
@@ -197,7 +198,7 @@ def silver_gates(table: Table) -> dg.AssetChecksDefinition:
         days = partition_days(context)
         columns = ["DATE_PARTITION", "IS_VALID", "IS_DUPLICATE", "VALIDATION_ERRORS", "INGESTION_ID"]
         silver = warehouse.read(table, days[0], days[-1], columns)
-        stats = silver_quality(silver, VALIDATION_CODES[table.name])
+        stats = silver_quality(silver, rules.codes)
         yield from emit(context, _silver_verdicts(table, stats, days, thresholds), warehouse)
 
     return _gates
@@ -341,4 +342,4 @@ def gold_verdicts(
     return verdicts
 
 
-silver_checks = [silver_gates(ORDERS_CLEAN), silver_gates(CLICKS_CLEAN)]
+silver_checks = [silver_gates(ORDER_RULES), silver_gates(CLICK_RULES)]

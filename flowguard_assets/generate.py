@@ -23,9 +23,9 @@ from pyarrow import fs as pafs
 
 from flowguard_assets.data import bundled_catalog
 from flowguard_assets.landing import is_landed_file
+from flowguard_assets.tables import TOPICS
 
-ORDERS_TOPIC = "raw.orders.v1"
-CLICKS_TOPIC = "raw.clicks.v1"
+ORDERS_TOPIC, CLICKS_TOPIC = TOPICS
 PRODUCERS = {ORDERS_TOPIC: "order-service", CLICKS_TOPIC: "clickstream-gateway"}
 PARTITIONS = 3
 HOUR_MS = 3_600_000

@@ -38,6 +38,7 @@ class Table:
     description: str
     columns: tuple[Column, ...]
     event_fields: tuple[str, ...] = ()  # Bronze: the top-level event fields SPEC §1 names
+    topic: str | None = None  # Bronze: the Kafka topic it lands
     reconciliation: Reconciliation | None = None  # Gold
 
     @property
@@ -131,6 +132,7 @@ ORDERS_RAW = Table(
     ),
     ("event_id", "event_type", "timestamp", "order_id", "user_id", "item_id", "item_name", "quantity",
      "price", "status", "order_type", "restaurant_id", "city"),
+    "raw.orders.v1",
 )  # fmt: skip
 
 CLICKS_RAW = Table(
@@ -151,6 +153,7 @@ CLICKS_RAW = Table(
     ),
     ("event_id", "event_type", "is_click", "timestamp", "user_id", "session_id", "item_id",
      "device_type", "city"),
+    "raw.clicks.v1",
 )  # fmt: skip
 
 ORDERS_CLEAN = Table(
@@ -306,6 +309,8 @@ HOURLY_ORDER_PATTERNS = Table(
     reconciliation=Reconciliation(("HOUR_OF_DAY",), "ORDER_COUNT", "order_hours"),
 )
 
+BRONZE_TABLES = (ORDERS_RAW, CLICKS_RAW)
+TOPICS = tuple(table.topic for table in BRONZE_TABLES)
 GOLD_TABLES = (DAILY_GMV_METRICS, FOOD_ITEM_PERFORMANCE, USER_FUNNEL_METRICS, HOURLY_ORDER_PATTERNS)
 
 

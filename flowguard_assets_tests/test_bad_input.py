@@ -13,12 +13,12 @@ from flowguard_assets.landing import landing_files, read_lines
 from flowguard_assets.resources.catalog import FoodCatalogResource
 from flowguard_assets.tables import CLICKS_RAW, ORDERS_RAW
 from flowguard_assets.transforms.bronze import to_bronze
-from flowguard_assets.transforms.silver import CLICK_RULES, ORDER_RULES, VALIDATION_CODES, to_silver
+from flowguard_assets.transforms.silver import CLICK_RULES, ORDER_RULES, to_silver
 from flowguard_assets_tests import contract
 from flowguard_assets_tests.harness import CLICKS, ORDERS, envelope
 
 DAY = date(2026, 2, 14)
-CODES = set(VALIDATION_CODES["ORDERS_CLEAN"])
+CODES = set(ORDER_RULES.codes)
 GOOD = {
     "event_id": "e-1",
     "timestamp": "2026-02-14T12:00:00Z",

@@ -22,7 +22,6 @@ from flowguard_assets.transforms.metrics import DailyCounts
 from flowguard_assets.assets_kit import add_daily_metadata, percent, table_asset
 from flowguard_assets.failures import clear_failures
 
-TOPICS = {ORDERS_RAW.name: "raw.orders.v1", CLICKS_RAW.name: "raw.clicks.v1"}
 _WARN = dg.AssetCheckSeverity.WARN
 
 
@@ -99,7 +98,7 @@ def _profiles(
 
 
 def bronze_asset(table: Table, profile_table: Table, storage: str) -> dg.AssetsDefinition:
-    topic = TOPICS[table.name]
+    topic = table.topic
 
     @table_asset(table, kinds={storage}, check_specs=_watch_specs(table))
     def _bronze(

@@ -10,6 +10,7 @@ from pyarrow.fs import FileType
 
 from flowguard_assets.config import Settings
 from flowguard_assets.landing import filesystem, scan
+from flowguard_assets.tables import TOPICS
 
 
 @dataclass(frozen=True)
@@ -47,7 +48,7 @@ def _landing(settings: Settings) -> Finding:
     fs, path = filesystem(root)
     if fs.get_file_info(path).type != FileType.Directory:
         return Finding("landing", False, f"{root} does not exist", "run `flowguard generate` or set FLOWGUARD_LANDING_DIR")
-    days = scan(root, ["raw.orders.v1", "raw.clicks.v1"])
+    days = scan(root, TOPICS)
     if not days:
         return Finding("landing", False, f"{root} has no finished files", "a Kafka sink writes <topic>/dt=YYYY-MM-DD/*.jsonl")
     return Finding("landing", True, f"{root}: {len(days)} days, {min(days)} .. {max(days)}")

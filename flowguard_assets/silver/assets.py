@@ -8,22 +8,18 @@ from flowguard_assets import __version__
 from flowguard_assets.partitions import partition_days
 from flowguard_assets.resources.catalog import FoodCatalogResource
 from flowguard_assets.resources.warehouse import Warehouse
-from flowguard_assets.tables import CLICKS_CLEAN, CLICKS_RAW, DAILY_BUYERS, ORDERS_CLEAN, ORDERS_RAW
+from flowguard_assets.tables import DAILY_BUYERS, ORDERS_CLEAN
 from flowguard_assets.transforms.metrics import DailyCounts
 from flowguard_assets.transforms.silver import (
     BRONZE_READ,
     CLICK_RULES,
     ORDER_RULES,
-    VALIDATION_CODES,
     Rules,
     to_daily_buyers,
     to_silver,
 )
 from flowguard_assets.assets_kit import add_daily_metadata, percent, table_asset
 from flowguard_assets.failures import clear_failures
-
-BRONZE_OF = {ORDERS_CLEAN.name: ORDERS_RAW, CLICKS_CLEAN.name: CLICKS_RAW}
-
 
 def _quality_conditions(codes: tuple[str, ...]) -> dict[str, F.Column]:
     errors = F.split(F.col("VALIDATION_ERRORS"), ",")
@@ -54,8 +50,7 @@ def _day_metadata(figures: dict[str, int], codes: tuple[str, ...]) -> dict[str, 
 
 def silver_asset(rules: Rules, kinds: set[str]) -> dg.AssetsDefinition:
     table = rules.table
-    bronze = BRONZE_OF[table.name]
-    codes = VALIDATION_CODES[table.name]
+    bronze, codes = rules.source, rules.codes
 
     @table_asset(table, deps=[bronze.asset_key], kinds=kinds)
     def _silver(

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
-from flowguard_assets.tables import CLICKS_CLEAN, MONEY, ORDERS_CLEAN, Table
+from flowguard_assets.tables import CLICKS_CLEAN, CLICKS_RAW, MONEY, ORDERS_CLEAN, ORDERS_RAW, Table
 from flowguard_assets.transforms.parsing import (
     integer,
     is_missing,
@@ -23,6 +23,7 @@ from flowguard_assets.transforms.parsing import (
     parse_object,
 )
 
+MALFORMED, UNKNOWN_ITEM = "malformed_record", "unknown_item"  # the first and last codes of every table
 ORDER_STATUSES = ("placed", "confirmed", "delivered", "cancelled")
 CLICK_EVENT_TYPES = ("click", "impression")
 _MAX_PRICE = 10000
@@ -42,15 +43,32 @@ BRONZE_COLUMNS = [
 BRONZE_READ = [*BRONZE_COLUMNS, "EVENT_ID"]
 
 
+Fields = dict[str, Column]
+
+
+@dataclass(frozen=True)
+class Check:
+    """One validation code, and when a row gets it: from the event's raw fields and typed columns."""
+
+    code: str
+    fails: Callable[[Fields, Fields], Column]
+
+
 @dataclass(frozen=True)
 class Rules:
     """How one topic's events become Silver rows."""
 
     table: Table
+    source: Table  # the Bronze table read
     fields: tuple[str, ...]
     variants: tuple[str, ...]  # fields read as VARIANT, where their JSON type matters
-    typed: Callable[[dict[str, Column]], dict[str, Column]]
-    checks: Callable[[dict[str, Column], dict[str, Column]], list[tuple[str, Column]]]
+    typed: Callable[[Fields], Fields]
+    checks: tuple[Check, ...]  # in SPEC order, between malformed_record and unknown_item
+
+    @property
+    def codes(self) -> tuple[str, ...]:
+        """Every validation code a row of the table can get, in SPEC order."""
+        return (MALFORMED, *(check.code for check in self.checks), UNKNOWN_ITEM)
 
 
 def _positive(raw: Column, type_name: str = "bigint") -> Column:
@@ -62,20 +80,26 @@ def _present(raw: Column) -> Column:
     return F.when(~is_missing(raw), raw)
 
 
-def _required(code: str, raw: Column, parsed: Column) -> list[tuple[str, Column]]:
-    """`missing_<code>` when absent or empty, else `invalid_<code>` when it does not parse."""
-    return [(f"missing_{code}", is_missing(raw)), (f"invalid_{code}", ~is_missing(raw) & parsed.isNull())]
+def _missing(field: str) -> Check:
+    """`missing_<field>` when the field is absent, null or empty."""
+    return Check(f"missing_{field}", lambda raw, typed: is_missing(raw[field]))
 
 
-def _optional(code: str, raw: Column, parsed: Column) -> list[tuple[str, Column]]:
-    return [(f"invalid_{code}", ~is_missing(raw) & parsed.isNull())]
+def _unreadable(field: str, column: str) -> Check:
+    """`invalid_<field>` when the field is there but its typed column could not be read."""
+    return Check(f"invalid_{field}", lambda raw, typed: ~is_missing(raw[field]) & typed[column].isNull())
 
 
-def _timestamp_checks(raw: dict[str, Column], timestamp: Column) -> list[tuple[str, Column]]:
-    outside = timestamp.isNotNull() & (F.to_date(timestamp) != F.col("PARTITION_DATE"))
-    return _required("timestamp", raw["timestamp"], timestamp) + [
-        ("timestamp_outside_partition", outside)
-    ]
+def _required(field: str, column: str) -> tuple[Check, ...]:
+    """`missing_<field>` when absent or empty, else `invalid_<field>` when it does not parse."""
+    return _missing(field), _unreadable(field, column)
+
+
+def _timestamp_checks(column: str) -> tuple[Check, ...]:
+    def outside(raw: Fields, typed: Fields) -> Column:
+        return typed[column].isNotNull() & (F.to_date(typed[column]) != F.col("PARTITION_DATE"))
+
+    return (*_required("timestamp", column), Check("timestamp_outside_partition", outside))
 
 
 def _order_typed(raw: dict[str, Column]) -> dict[str, Column]:
@@ -98,17 +122,16 @@ def _order_typed(raw: dict[str, Column]) -> dict[str, Column]:
     }
 
 
-def _order_checks(raw: dict[str, Column], typed: dict[str, Column]) -> list[tuple[str, Column]]:
-    return [
-        ("missing_event_id", is_missing(raw["event_id"])),
-        ("missing_order_id", is_missing(raw["order_id"])),
-        *_required("user_id", raw["user_id"], typed["USER_ID"]),
-        *_required("item_id", raw["item_id"], typed["ITEM_ID"]),
-        *_timestamp_checks(raw, typed["ORDER_TIMESTAMP"]),
-        *_required("price", raw["price"], typed["PRICE"]),
-        ("invalid_quantity", typed["QUANTITY"].isNull()),
-        ("invalid_status", ~typed["STATUS"].isin(*ORDER_STATUSES)),
-    ]
+_ORDER_CHECKS = (
+    _missing("event_id"),
+    _missing("order_id"),
+    *_required("user_id", "USER_ID"),
+    *_required("item_id", "ITEM_ID"),
+    *_timestamp_checks("ORDER_TIMESTAMP"),
+    *_required("price", "PRICE"),
+    Check("invalid_quantity", lambda raw, typed: typed["QUANTITY"].isNull()),
+    Check("invalid_status", lambda raw, typed: ~typed["STATUS"].isin(*ORDER_STATUSES)),
+)
 
 
 def _click_typed(raw: dict[str, Column]) -> dict[str, Column]:
@@ -124,52 +147,44 @@ def _click_typed(raw: dict[str, Column]) -> dict[str, Column]:
     }
 
 
-def _click_checks(raw: dict[str, Column], typed: dict[str, Column]) -> list[tuple[str, Column]]:
+def _bad_is_click(raw: Fields) -> Column:
+    """`is_click` is there but is not a JSON boolean (`"true"` as a string is not one)."""
+    return ~is_null_json(raw["is_click"]) & json_boolean(raw["is_click"]).isNull()
+
+
+def _unknown_event_type(raw: Fields, typed: Fields) -> Column:
     event_type = typed["EVENT_TYPE"]
-    bad_is_click = ~is_null_json(raw["is_click"]) & json_boolean(raw["is_click"]).isNull()
-    return [
-        ("missing_event_id", is_missing(raw["event_id"])),
-        ("missing_event_type", ~bad_is_click & event_type.isNull()),
-        (
-            "invalid_event_type",
-            bad_is_click | (event_type.isNotNull() & ~event_type.isin(*CLICK_EVENT_TYPES)),
-        ),
-        *_required("user_id", raw["user_id"], typed["USER_ID"]),
-        *_optional("item_id", raw["item_id"], typed["ITEM_ID"]),
-        *_timestamp_checks(raw, typed["CLICK_TIMESTAMP"]),
-    ]
+    return _bad_is_click(raw) | (event_type.isNotNull() & ~event_type.isin(*CLICK_EVENT_TYPES))
+
+
+_CLICK_CHECKS = (
+    _missing("event_id"),
+    Check("missing_event_type", lambda raw, typed: ~_bad_is_click(raw) & typed["EVENT_TYPE"].isNull()),
+    Check("invalid_event_type", _unknown_event_type),
+    *_required("user_id", "USER_ID"),
+    _unreadable("item_id", "ITEM_ID"),  # optional: absent is fine
+    *_timestamp_checks("CLICK_TIMESTAMP"),
+)
 
 
 ORDER_RULES = Rules(
     ORDERS_CLEAN,
+    ORDERS_RAW,
     ("event_id", "timestamp", "order_id", "user_id", "item_id", "item_name", "quantity", "price", "status",
      "order_type"),
     (),
     _order_typed,
-    _order_checks,
+    _ORDER_CHECKS,
 )
 CLICK_RULES = Rules(
     CLICKS_CLEAN,
+    CLICKS_RAW,
     ("event_id", "event_type", "is_click", "timestamp", "user_id", "session_id", "item_id"),
     ("is_click",),
     _click_typed,
-    _click_checks,
+    _CLICK_CHECKS,
 )
 
-# Every validation code in SPEC order, per table: the Silver metadata reports a count for each.
-VALIDATION_CODES = {
-    ORDERS_CLEAN.name: (
-        "malformed_record", "missing_event_id", "missing_order_id", "missing_user_id",
-        "invalid_user_id", "missing_item_id", "invalid_item_id", "missing_timestamp",
-        "invalid_timestamp", "timestamp_outside_partition", "missing_price", "invalid_price",
-        "invalid_quantity", "invalid_status", "unknown_item",
-    ),
-    CLICKS_CLEAN.name: (
-        "malformed_record", "missing_event_id", "missing_event_type", "invalid_event_type",
-        "missing_user_id", "invalid_user_id", "invalid_item_id", "missing_timestamp",
-        "invalid_timestamp", "timestamp_outside_partition", "unknown_item",
-    ),
-}  # fmt: skip
 
 
 def to_silver(bronze: DataFrame, catalog: DataFrame, rules: Rules, version: str) -> DataFrame:
@@ -195,11 +210,11 @@ def to_silver(bronze: DataFrame, catalog: DataFrame, rules: Rules, version: str)
         *[column.alias(name) for name, column in typed.items()],
     ).join(foods, F.col("ITEM_ID") == F.col("_FOOD_ID"), "left")
 
-    checks = rules.checks(raw, {name: F.col(name) for name in typed}) + [
-        ("unknown_item", F.col("ITEM_ID").isNotNull() & F.col("_FOOD_ID").isNull())
-    ]
+    columns = {name: F.col(name) for name in typed}
+    checks = [(check.code, check.fails(raw, columns)) for check in rules.checks]
+    checks.append((UNKNOWN_ITEM, F.col("ITEM_ID").isNotNull() & F.col("_FOOD_ID").isNull()))
     codes = F.concat_ws(",", *[F.when(condition, F.lit(code)) for code, condition in checks])
-    errors = F.when(F.col("_MALFORMED"), F.lit("malformed_record")).otherwise(
+    errors = F.when(F.col("_MALFORMED"), F.lit(MALFORMED)).otherwise(
         F.when(codes != "", codes)
     )
     flagged = (
