@@ -7,6 +7,8 @@ import pytest
 
 from flowguard_assets.config import ConfigError, load_settings
 
+pytestmark = pytest.mark.fast
+
 
 def test_defaults_of_spec_section_5():
     settings = load_settings({})
