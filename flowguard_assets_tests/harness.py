@@ -9,12 +9,17 @@ from typing import Any
 import dagster as dg
 import pyarrow as pa
 import pyarrow.dataset as ds
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import types as T
 
 from flowguard_assets.resources.catalog import FoodCatalogResource
 from flowguard_assets.resources.landing_zone import LandingZoneResource
 from flowguard_assets.resources.local_warehouse import LocalWarehouse
 from flowguard_assets.resources.warehouse import Warehouse
 from flowguard_assets.tables import Table
+
+# assertDataFrameEqual lets decimals and floats differ by rtol=1e-5 unless told: tests compare exactly.
+EXACT = {"rtol": 0, "atol": 0}
 
 ORDERS = "raw.orders.v1"
 CLICKS = "raw.clicks.v1"
@@ -68,6 +73,11 @@ def write_landing(
     else:
         path.write_text(text, encoding="utf-8")
     return path
+
+
+def typed_frame(spark: SparkSession, table: Table, columns: list[str], rows: list[tuple]) -> DataFrame:
+    """Expected rows of `columns`, typed as `table` types them."""
+    return spark.createDataFrame(rows, T.StructType([table.spark_schema[c] for c in columns]))
 
 
 def make_defs(

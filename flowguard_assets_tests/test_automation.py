@@ -60,6 +60,7 @@ def receiver():
 # --- schedule ---------------------------------------------------------------------------------
 
 
+@pytest.mark.fast
 def test_schedule_tick_at_one_requests_the_previous_day():
     from flowguard_assets import defs
 

@@ -8,13 +8,16 @@ from pathlib import Path
 
 import pytest
 from pyspark.sql import functions as F
+from pyspark.testing import assertDataFrameEqual
 
 from flowguard_assets.errors import LandingError
 from flowguard_assets.landing import landing_files, read_lines
 from flowguard_assets.tables import CLICKS_RAW, ORDERS_RAW
 from flowguard_assets.transforms.bronze import to_bronze
 from flowguard_assets.transforms.parsing import iso_timestamp
-from flowguard_assets_tests.harness import CLICKS, INVALID_TIMESTAMPS, ORDERS, envelope, write_landing
+from flowguard_assets_tests.harness import CLICKS, INVALID_TIMESTAMPS, ORDERS, envelope, typed_frame, write_landing
+
+pytestmark = pytest.mark.fast
 
 DAY = date(2026, 2, 14)
 
@@ -33,9 +36,12 @@ ORDER = {
 }
 
 
+def bronze_frame(spark, landing: Path, topic=ORDERS, table=ORDERS_RAW, days=(DAY,)):
+    return to_bronze(read_lines(spark, landing_files(landing, topic, list(days))), table)
+
+
 def bronze(spark, landing: Path, topic=ORDERS, table=ORDERS_RAW, days=(DAY,)):
-    files = landing_files(landing, topic, list(days))
-    rows = to_bronze(read_lines(spark, files), table).collect()
+    rows = bronze_frame(spark, landing, topic, table, days).collect()
     return sorted((r.asDict() for r in rows), key=lambda r: (r["SOURCE_FILE"], r["SOURCE_LINE"]))
 
 
@@ -120,8 +126,9 @@ def test_unreadable_fields_are_null_in_bronze(spark, tmp_path):
 def test_ingestion_id_needs_topic_partition_and_offset(spark, tmp_path):
     no_offset = json.dumps({"topic": ORDERS, "partition": 1, "value": ORDER})
     write_landing(tmp_path, ORDERS, DAY, "a.jsonl", [no_offset, envelope(ORDER, offset=7)])
-    rows = bronze(spark, tmp_path)
-    assert [r["INGESTION_ID"] for r in rows] == [None, "raw.orders.v1-0-7"]
+    columns = ["SOURCE_LINE", "INGESTION_ID"]
+    expected = typed_frame(spark, ORDERS_RAW, columns, [(1, None), (2, "raw.orders.v1-0-7")])
+    assertDataFrameEqual(bronze_frame(spark, tmp_path).select(columns), expected)
 
 
 def test_gzip_files_and_in_progress_files(spark, tmp_path):
@@ -130,11 +137,9 @@ def test_gzip_files_and_in_progress_files(spark, tmp_path):
     write_landing(tmp_path, ORDERS, DAY, "_tmp-1.jsonl", [envelope(ORDER, offset=3)])
     write_landing(tmp_path, ORDERS, DAY, ".hidden.jsonl", [envelope(ORDER, offset=4)])
     write_landing(tmp_path, ORDERS, DAY, "notes.txt", ["not a landing file"])
-    rows = bronze(spark, tmp_path)
-    assert [(r["SOURCE_FILE"], r["KAFKA_OFFSET"]) for r in rows] == [
-        ("a.jsonl.gz", 1),
-        ("b.jsonl", 2),
-    ]
+    columns = ["SOURCE_FILE", "KAFKA_OFFSET"]
+    expected = typed_frame(spark, ORDERS_RAW, columns, [("a.jsonl.gz", 1), ("b.jsonl", 2)])
+    assertDataFrameEqual(bronze_frame(spark, tmp_path).select(columns), expected)
 
 
 def test_clicks_columns(spark, tmp_path):
@@ -196,12 +201,11 @@ def test_producer_service_is_the_producer_service_header_else_source(spark, tmp_
     ]
     lines = [envelope(ORDER, offset=n, headers=h) for n, h in enumerate(headers)]
     write_landing(tmp_path, ORDERS, DAY, "a.jsonl", lines)
-    rows = bronze(spark, tmp_path)
-    assert [(r["PRODUCER_SERVICE"], r["SCHEMA_VERSION"]) for r in rows] == [
-        ("order-service", None),
-        ("events_gateway", None),
-        (None, "1"),
-    ]
+    columns = ["SOURCE_LINE", "PRODUCER_SERVICE", "SCHEMA_VERSION"]
+    expected = typed_frame(
+        spark, ORDERS_RAW, columns, [(1, "order-service", None), (2, "events_gateway", None), (3, None, "1")]
+    )
+    assertDataFrameEqual(bronze_frame(spark, tmp_path).select(columns), expected)
 
 
 def test_bronze_types_what_the_gateway_event_says(spark, tmp_path):
@@ -229,7 +233,9 @@ TIMESTAMPS = {
 def test_event_timestamp_follows_the_spec_forms(spark, tmp_path):
     lines = [envelope({**ORDER, "timestamp": text}, offset=n) for n, text in enumerate(TIMESTAMPS)]
     write_landing(tmp_path, ORDERS, DAY, "a.jsonl", lines)
-    assert [r["EVENT_TIMESTAMP"] for r in bronze(spark, tmp_path)] == list(TIMESTAMPS.values())
+    columns = ["SOURCE_LINE", "EVENT_TIMESTAMP"]
+    expected = typed_frame(spark, ORDERS_RAW, columns, list(enumerate(TIMESTAMPS.values(), start=1)))
+    assertDataFrameEqual(bronze_frame(spark, tmp_path).select(columns), expected)
 
 
 def test_a_timestamp_without_zone_is_utc_whatever_the_session_time_zone(spark):

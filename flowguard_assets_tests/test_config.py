@@ -8,6 +8,8 @@ import pytest
 from flowguard_assets.config import load_settings
 from flowguard_assets.errors import ConfigError
 
+pytestmark = pytest.mark.fast
+
 
 def test_defaults_of_spec_section_5():
     settings = load_settings({})

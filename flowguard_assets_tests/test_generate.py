@@ -23,6 +23,8 @@ from flowguard_assets.generate import (
 from flowguard_assets.cli import main
 from flowguard_assets_tests.contract import Line, expect, read_landing, read_text, spec_timestamp
 
+pytestmark = pytest.mark.fast
+
 START = date(2026, 2, 1)
 DAYS = 3
 TOPICS = ("raw.orders.v1", "raw.clicks.v1")

@@ -8,9 +8,13 @@ from datetime import date, datetime
 from decimal import Decimal
 
 import pytest
+from pyspark.testing import assertDataFrameEqual
 
-from flowguard_assets.tables import CLICKS_CLEAN, DAILY_BUYERS, ORDERS_CLEAN
+from flowguard_assets.tables import CLICKS_CLEAN, DAILY_BUYERS, FOOD_ITEM_PERFORMANCE, ORDERS_CLEAN, USER_FUNNEL_METRICS
 from flowguard_assets.transforms import gold
+from flowguard_assets_tests.harness import EXACT, typed_frame
+
+pytestmark = pytest.mark.fast
 
 D0, D1, D2, D3, D4 = (date(2026, 2, d) for d in (9, 10, 11, 12, 13))
 
@@ -106,6 +110,11 @@ def picked(row: dict, expected: dict) -> dict:
     return {k: row[k] for k in expected}
 
 
+def decimals(values: tuple) -> tuple:
+    """`values` with each text turned into a Decimal."""
+    return tuple(Decimal(v) if isinstance(v, str) else v for v in values)
+
+
 @pytest.fixture(scope="module")
 def gmv(inputs):
     days, orders, _, buyers = inputs
@@ -180,28 +189,35 @@ def test_new_users_come_from_the_history_summary(spark, inputs):
 
 
 @pytest.fixture(scope="module")
-def items(inputs):
+def item_frame(inputs):
+    """Cached: read as a DataFrame and as rows."""
     days, orders, clicks, _ = inputs
-    return by(gold.food_item_performance(days, orders, clicks, "t").collect(), "DATE", "ITEM_ID")
+    return gold.food_item_performance(days, orders, clicks, "t").cache()
 
 
-def test_food_items_of_a_day(items):
-    assert sorted(k[1] for k in items if k[0] == D1) == [1, 2, 3, 4]
-    expected = {
-        1: (2, 3, "30.00", 2, "10.00", 3, 2, "66.67", "150.00", 1, 1, 2, True, False),
-        2: (1, 1, "5.50", 1, "5.50", 1, 1, "100.00", "100.00", 2, 2, 1, False, False),
-        3: (0, 0, "0.00", 0, None, 0, 1, None, "0.00", 4, 4, 3, False, False),
-        4: (1, 1, "5.50", 1, "5.50", 0, 0, None, None, 2, 2, 3, False, False),
-    }
-    columns = (
-        "TOTAL_ORDERS", "TOTAL_QUANTITY", "TOTAL_REVENUE", "UNIQUE_BUYERS", "AVG_PRICE",
+@pytest.fixture(scope="module")
+def items(item_frame):
+    return by(item_frame.collect(), "DATE", "ITEM_ID")
+
+
+def test_food_items_of_a_day(spark, item_frame, items):
+    columns = [
+        "ITEM_ID", "TOTAL_ORDERS", "TOTAL_QUANTITY", "TOTAL_REVENUE", "UNIQUE_BUYERS", "AVG_PRICE",
         "CLICK_COUNT", "IMPRESSION_COUNT", "CONVERSION_RATE", "CLICK_THROUGH_RATE",
         "RANK_BY_REVENUE", "RANK_BY_ORDERS", "RANK_BY_CONVERSION", "IS_TOP_SELLER",
         "IS_UNDERPERFORMING",
-    )  # fmt: skip
-    for item, values in expected.items():
-        want = tuple(Decimal(v) if isinstance(v, str) else v for v in values)
-        assert tuple(items[(D1, item)][c] for c in columns) == want, item
+    ]  # fmt: skip
+    expected = [
+        (1, 2, 3, "30.00", 2, "10.00", 3, 2, "66.67", "150.00", 1, 1, 2, True, False),
+        (2, 1, 1, "5.50", 1, "5.50", 1, 1, "100.00", "100.00", 2, 2, 1, False, False),
+        (3, 0, 0, "0.00", 0, None, 0, 1, None, "0.00", 4, 4, 3, False, False),
+        (4, 1, 1, "5.50", 1, "5.50", 0, 0, None, None, 2, 2, 3, False, False),
+    ]
+    assertDataFrameEqual(
+        item_frame.where(item_frame.DATE == D1).select(columns),
+        typed_frame(spark, FOOD_ITEM_PERFORMANCE, columns, [decimals(row) for row in expected]),
+        **EXACT,
+    )
     assert (items[(D1, 3)]["ITEM_NAME"], items[(D1, 3)]["CATEGORY"]) == ("Dish 3", "Mains")
 
 
@@ -214,25 +230,26 @@ def test_food_items_underperforming_and_top_seller(items):
     assert not [k for k in items if k[0] == D3]
 
 
-@pytest.fixture(scope="module")
-def funnel(inputs):
+def test_user_funnel(spark, inputs):
     days, orders, clicks, _ = inputs
-    return by(gold.user_funnel_metrics(days, orders, clicks, "t").collect(), "DATE")
-
-
-def test_user_funnel(funnel):
-    d1 = (4, 4, 5, 3, "41.00", "125.00", "60.00", "75.00", "1.25", "0.75", "10.25", 4, 3, 6)
-    d2 = (1, 0, 11, 2, "10.01", None, "18.18", "200.00", "11.00", "2.00", "10.01", 1, 2, 3)
-    d3 = (0, 0, 0, 0, "0.00", None, None, None, None, None, None, 0, 0, 0)
-    columns = (
-        "TOTAL_SESSIONS", "TOTAL_IMPRESSIONS", "TOTAL_CLICKS", "TOTAL_ORDERS", "TOTAL_REVENUE",
+    columns = [
+        "DATE", "TOTAL_SESSIONS", "TOTAL_IMPRESSIONS", "TOTAL_CLICKS", "TOTAL_ORDERS", "TOTAL_REVENUE",
         "IMPRESSION_TO_CLICK_RATE", "CLICK_TO_ORDER_RATE", "SESSION_TO_ORDER_RATE",
         "AVG_CLICKS_PER_SESSION", "AVG_ORDERS_PER_SESSION", "AVG_REVENUE_PER_SESSION",
         "USERS_WITH_CLICKS", "USERS_WITH_ORDERS", "ACTIVE_USERS",
-    )  # fmt: skip
-    for day, values in ((D1, d1), (D2, d2), (D3, d3)):
-        want = tuple(Decimal(v) if isinstance(v, str) else v for v in values)
-        assert tuple(funnel[day][c] for c in columns) == want, day
+    ]  # fmt: skip
+    expected = [
+        (D1, 4, 4, 5, 3, "41.00", "125.00", "60.00", "75.00", "1.25", "0.75", "10.25", 4, 3, 6),
+        (D2, 1, 0, 11, 2, "10.01", None, "18.18", "200.00", "11.00", "2.00", "10.01", 1, 2, 3),
+        (D3, 0, 0, 0, 0, "0.00", None, None, None, None, None, None, 0, 0, 0),
+        # The late-night order of D4 without any session: no per-session or per-click rate.
+        (D4, 0, 0, 0, 1, "8.00", None, None, None, None, None, None, 0, 1, 1),
+    ]
+    assertDataFrameEqual(
+        gold.user_funnel_metrics(days, orders, clicks, "t").select(columns),
+        typed_frame(spark, USER_FUNNEL_METRICS, columns, [decimals(row) for row in expected]),
+        **EXACT,
+    )
 
 
 @pytest.fixture(scope="module")

@@ -27,6 +27,7 @@ def day(n: int, rows: int, **fields: tuple[int, str]) -> profile.DayProfile:
 # --- the rules, in plain Python ----------------------------------------------------------------
 
 
+@pytest.mark.fast
 def test_volume_compares_with_the_median_of_the_seven_latest_days_with_data():
     days = {d.day: d for d in [day(1, 100), day(2, 0), *[day(n, 100 + n) for n in range(3, 11)], day(11, 10)]}
     past = profile.history(days, date(2026, 4, 11))
@@ -38,12 +39,14 @@ def test_volume_compares_with_the_median_of_the_seven_latest_days_with_data():
     assert profile.volume(day(11, 120), past, 0.5, 2.0).passed
 
 
+@pytest.mark.fast
 def test_volume_needs_three_earlier_days_and_says_so():
     result = profile.volume(day(3, 5), [day(1, 100), day(2, 100)], 0.5, 2.0)
     assert result.passed and result.median is None
     assert "2 earlier days with data, 3 needed" in result.description
 
 
+@pytest.mark.fast
 def test_new_fields_are_unknown_to_the_contract_and_to_the_days_before():
     past = [day(1, 10, promo=(3, "a")), day(2, 10)]
     today = day(3, 10, event_id=(10, "e"), promo=(1, "b"), ad_id=(4, "ad-7"), coupon=(2, '{"x": 1}'))
@@ -56,6 +59,7 @@ def test_new_fields_are_unknown_to_the_contract_and_to_the_days_before():
     assert profile.new_fields(day(1, 10, order_type=(1, "placed")), [], ORDERS_RAW.event_fields).passed
 
 
+@pytest.mark.fast
 def test_profile_counts_rows_fields_and_keeps_a_short_example_of_unknown_fields(spark):
     long = "x" * 200
     lines = [
@@ -212,6 +216,7 @@ def test_status_shows_the_latest_volume_and_new_fields_result_per_day(watched):
     assert any(line.startswith("bronze/orders_raw:volume") and line.split()[-1] == "!" for line in grid.splitlines())
 
 
+@pytest.mark.fast
 def test_the_quality_history_is_an_asset_users_find_in_the_ui():
     from flowguard_assets import defs
 

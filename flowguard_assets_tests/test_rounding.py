@@ -8,10 +8,15 @@ from decimal import ROUND_HALF_UP, Decimal, localcontext
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
+from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
+from pyspark.testing import assertDataFrameEqual
 
 from flowguard_assets.transforms.rounding import rounded_ratio
+from flowguard_assets_tests.harness import EXACT
+
+pytestmark = pytest.mark.fast
 
 AMOUNT, COUNT = T.DecimalType(18, 2), T.LongType()
 LARGEST = Decimal("9999999999999999.99")  # the result type is DECIMAL(18,2)
@@ -42,9 +47,19 @@ def evaluate(spark, rows: list[tuple], types: list[T.DataType], outputs: dict) -
     return [row.asDict() for row in sorted(result.collect())]
 
 
-def ratios(spark, pairs, types=(AMOUNT, AMOUNT), percent=False) -> list[Decimal | None]:
-    outputs = {"R": lambda n, d: rounded_ratio(n, d, percent=percent)}
-    return [row["R"] for row in evaluate(spark, pairs, list(types), outputs)]
+def ratio_schema(types, *result: T.StructField) -> T.StructType:
+    return T.StructType([T.StructField("N", types[0]), T.StructField("D", types[1]), *result])
+
+
+def ratio_frame(spark, pairs, types=(AMOUNT, AMOUNT), percent=False) -> DataFrame:
+    """Operands N, D and R = rounded_ratio(N, D), one row per pair."""
+    operands = spark.createDataFrame(pairs, ratio_schema(types))
+    return operands.withColumn("R", rounded_ratio(F.col("N"), F.col("D"), percent=percent))
+
+
+def expected_ratios(spark, rows, types=(AMOUNT, AMOUNT)) -> DataFrame:
+    """(N, D, R) rows; R has the result type."""
+    return spark.createDataFrame(rows, ratio_schema(types, T.StructField("R", AMOUNT)))
 
 
 def decimals(*values) -> tuple:
@@ -77,21 +92,27 @@ CASES = [  # (numerator, denominator), percent, rounded
 
 @pytest.mark.parametrize("percent", [False, True], ids=["ratio", "percent"])
 def test_exact_half_cases_round_away_from_zero(spark, percent):
-    cases = [(pair, Decimal(want)) for pair, is_percent, want in CASES if is_percent == percent]
+    cases = [(*pair, Decimal(want)) for pair, is_percent, want in CASES if is_percent == percent]
 
-    got = ratios(spark, [pair for pair, _ in cases], percent=percent)
+    got = ratio_frame(spark, [case[:2] for case in cases], percent=percent)
 
-    assert list(zip([pair for pair, _ in cases], got)) == [(pair, want) for pair, want in cases]
+    assertDataFrameEqual(got, expected_ratios(spark, cases), **EXACT)
 
 
 def test_counts_and_amount_per_count(spark):
     counts = [(2, 3), (1, 8), (-1, 8), (5, 2), (7, 7), (1, 3)]
-    assert ratios(spark, counts, (COUNT, COUNT), percent=True) == list(
-        decimals("66.67", "12.50", "-12.50", "250.00", "100.00", "33.33")
+    percents = decimals("66.67", "12.50", "-12.50", "250.00", "100.00", "33.33")
+    assertDataFrameEqual(
+        ratio_frame(spark, counts, (COUNT, COUNT), percent=True),
+        expected_ratios(spark, [(*pair, r) for pair, r in zip(counts, percents)], (COUNT, COUNT)),
+        **EXACT,
     )
     per_count = [(Decimal(a), n) for a, n in (("10.01", 2), ("0.25", 2), ("-0.25", 2), ("100", 3))]
-    assert ratios(spark, per_count, (AMOUNT, COUNT)) == list(
-        decimals("5.01", "0.13", "-0.13", "33.33")
+    quotients = decimals("5.01", "0.13", "-0.13", "33.33")
+    assertDataFrameEqual(
+        ratio_frame(spark, per_count, (AMOUNT, COUNT)),
+        expected_ratios(spark, [(*pair, r) for pair, r in zip(per_count, quotients)], (AMOUNT, COUNT)),
+        **EXACT,
     )
 
 
@@ -100,9 +121,10 @@ def test_zero_or_null_denominator_and_null_numerator_give_null(spark, types):
     one = Decimal("1") if types[0] == AMOUNT else 1
     zero = Decimal("0") if types[0] == AMOUNT else 0
     pairs = [(one, zero), (zero, zero), (one, None), (None, one), (None, None)]
+    nulls = expected_ratios(spark, [(*pair, None) for pair in pairs], types)
 
-    assert ratios(spark, pairs, types) == [None] * 5
-    assert ratios(spark, pairs, types, percent=True) == [None] * 5
+    assertDataFrameEqual(ratio_frame(spark, pairs, types), nulls, **EXACT)
+    assertDataFrameEqual(ratio_frame(spark, pairs, types, percent=True), nulls, **EXACT)
 
 
 # Property: ~200 pairs drawn by hypothesis, evaluated against `decimal` in ONE Spark job.

@@ -5,13 +5,16 @@ from datetime import date, datetime
 from decimal import Decimal
 
 import pytest
+from pyspark.testing import assertDataFrameEqual
 
 from flowguard_assets.landing import LINE_SCHEMA
 from flowguard_assets.resources.catalog import CATALOG_SCHEMA
-from flowguard_assets.tables import CLICKS_RAW, ORDERS_RAW
+from flowguard_assets.tables import CLICKS_CLEAN, CLICKS_RAW, ORDERS_RAW
 from flowguard_assets.transforms.bronze import to_bronze
 from flowguard_assets.transforms.silver import CLICK_RULES, ORDER_RULES, to_silver
-from flowguard_assets_tests.harness import CLICKS, INVALID_TIMESTAMPS, envelope, millis
+from flowguard_assets_tests.harness import CLICKS, INVALID_TIMESTAMPS, envelope, millis, typed_frame
+
+pytestmark = pytest.mark.fast
 
 DAY = date(2026, 2, 14)
 ABSENT = object()
@@ -50,25 +53,41 @@ def catalog(spark):
     return spark.createDataFrame(rows, CATALOG_SCHEMA)
 
 
+def _silver_frame(spark, catalog, lines, rules=ORDER_RULES, day=DAY):
+    """Silver of landing lines given as text (line n of f.jsonl) or (text, file, line number)."""
+    records = [
+        (day, *line[1:], line[0]) if isinstance(line, tuple) else (day, "f.jsonl", n, line)
+        for n, line in enumerate(lines, start=1)
+    ]
+    raw_table = ORDERS_RAW if rules is ORDER_RULES else CLICKS_RAW
+    bronze = to_bronze(spark.createDataFrame(records, LINE_SCHEMA), raw_table)
+    return to_silver(bronze, catalog, rules, "test")
+
+
 def _silver_runner(spark, catalog):
-    """Silver rows for landing lines given as text or (text, file, line number), in line order."""
+    """Silver rows for landing lines, in line order."""
 
     def run(lines, rules=ORDER_RULES, day=DAY):
-        records = [
-            (day, *line[1:], line[0]) if isinstance(line, tuple) else (day, "f.jsonl", n, line)
-            for n, line in enumerate(lines, start=1)
-        ]
-        raw_table = ORDERS_RAW if rules is ORDER_RULES else CLICKS_RAW
-        bronze = to_bronze(spark.createDataFrame(records, LINE_SCHEMA), raw_table)
-        rows = to_silver(bronze, catalog, rules, "test").collect()
+        rows = _silver_frame(spark, catalog, lines, rules, day).collect()
         return sorted((r.asDict() for r in rows), key=lambda r: (r["SOURCE_FILE"], r["SOURCE_LINE"]))
 
     return run
 
 
+def only_row_of_line(rows, number):
+    """The one Silver row of line `number` of f.jsonl."""
+    (row,) = [r for r in rows if r["SOURCE_LINE"] == number]
+    return row
+
+
 @pytest.fixture
 def silver(spark, catalog):
     return _silver_runner(spark, catalog)
+
+
+@pytest.fixture
+def silver_frame(spark, catalog):
+    return lambda lines, rules=ORDER_RULES: _silver_frame(spark, catalog, lines, rules)
 
 
 def test_a_valid_order_is_typed_enriched_and_traced(silver):
@@ -205,20 +224,26 @@ def test_order_codes_combine_in_spec_order(silver):
     )
 
 
-@pytest.mark.parametrize(
-    "line",
-    [
-        "not json",
-        "[1, 2]",
-        '{"topic": "raw.orders.v1", "partition": 0, "offset": 1}',
-        envelope(5),
-        envelope("just text"),
-        envelope([ORDER]),
-        envelope(json.dumps(json.dumps(ORDER))),
-    ],
-)
-def test_malformed_record_is_the_only_code(silver, line):
-    (row,) = silver([line])
+MALFORMED_LINES = [
+    "not json",
+    "[1, 2]",
+    '{"topic": "raw.orders.v1", "partition": 0, "offset": 1}',
+    envelope(5),
+    envelope("just text"),
+    envelope([ORDER]),
+    envelope(json.dumps(json.dumps(ORDER))),
+]
+
+
+@pytest.fixture(scope="module")
+def malformed_rows(spark, catalog):
+    """Every malformed line in one Spark job."""
+    return _silver_runner(spark, catalog)(MALFORMED_LINES)
+
+
+@pytest.mark.parametrize("line", MALFORMED_LINES)
+def test_malformed_record_is_the_only_code(malformed_rows, line):
+    row = only_row_of_line(malformed_rows, MALFORMED_LINES.index(line) + 1)
     assert row["VALIDATION_ERRORS"] == "malformed_record"
     assert row["EVENT_ID"] is None and row["QUANTITY"] is None and row["STATUS"] is None
 
@@ -238,29 +263,35 @@ def test_value_given_as_a_json_string_is_validated_like_an_object(silver):
     assert row["VALIDATION_ERRORS"] == "invalid_price"
 
 
-@pytest.mark.parametrize(
-    "text, expected",
-    [
-        ("2026-02-14T12:30:00Z", datetime(2026, 2, 14, 12, 30)),
-        ("2026-02-14T12:30:00+02:00", datetime(2026, 2, 14, 10, 30)),
-        ("2026-02-14T01:30:00+05:30", datetime(2026, 2, 13, 20, 0)),
-        ("2026-02-14T12:30:00", datetime(2026, 2, 14, 12, 30)),
-        ("2026-02-14T12:30:00.123456Z", datetime(2026, 2, 14, 12, 30, 0, 123456)),
-        ("2026-02-14T12:30:00.5-01:00", datetime(2026, 2, 14, 13, 30, 0, 500000)),
-        ("2026-02-14 21:07:07", datetime(2026, 2, 14, 21, 7, 7)),
-        ("2026-02-14 21:07:07Z", datetime(2026, 2, 14, 21, 7, 7)),
-        ("2026-02-14 21:07:07.25+01:00", datetime(2026, 2, 14, 20, 7, 7, 250000)),
-        ("2026-02-14T22:37:51.467Z", datetime(2026, 2, 14, 22, 37, 51, 467000)),
-        ("2026-02-14T19:06:37+05:30", datetime(2026, 2, 14, 13, 36, 37)),
-        ("2026-02-14T01:32:32.993340", datetime(2026, 2, 14, 1, 32, 32, 993340)),
-        # 7 to 9 fraction digits are truncated to the microsecond, never rounded.
-        ("2026-02-14T12:30:00.1234567Z", datetime(2026, 2, 14, 12, 30, 0, 123456)),
-        ("2026-02-14 23:59:59.999999999", datetime(2026, 2, 14, 23, 59, 59, 999999)),
-        ("2026-02-14T12:30:00.00000099+00:00", datetime(2026, 2, 14, 12, 30)),
-    ],
-)
-def test_timestamp_forms(silver, text, expected):
-    (row,) = silver([envelope(changed(ORDER, timestamp=text))])
+TIMESTAMP_FORMS = [
+    ("2026-02-14T12:30:00Z", datetime(2026, 2, 14, 12, 30)),
+    ("2026-02-14T12:30:00+02:00", datetime(2026, 2, 14, 10, 30)),
+    ("2026-02-14T01:30:00+05:30", datetime(2026, 2, 13, 20, 0)),
+    ("2026-02-14T12:30:00", datetime(2026, 2, 14, 12, 30)),
+    ("2026-02-14T12:30:00.123456Z", datetime(2026, 2, 14, 12, 30, 0, 123456)),
+    ("2026-02-14T12:30:00.5-01:00", datetime(2026, 2, 14, 13, 30, 0, 500000)),
+    ("2026-02-14 21:07:07", datetime(2026, 2, 14, 21, 7, 7)),
+    ("2026-02-14 21:07:07Z", datetime(2026, 2, 14, 21, 7, 7)),
+    ("2026-02-14 21:07:07.25+01:00", datetime(2026, 2, 14, 20, 7, 7, 250000)),
+    ("2026-02-14T22:37:51.467Z", datetime(2026, 2, 14, 22, 37, 51, 467000)),
+    ("2026-02-14T19:06:37+05:30", datetime(2026, 2, 14, 13, 36, 37)),
+    ("2026-02-14T01:32:32.993340", datetime(2026, 2, 14, 1, 32, 32, 993340)),
+    # 7 to 9 fraction digits are truncated to the microsecond, never rounded.
+    ("2026-02-14T12:30:00.1234567Z", datetime(2026, 2, 14, 12, 30, 0, 123456)),
+    ("2026-02-14 23:59:59.999999999", datetime(2026, 2, 14, 23, 59, 59, 999999)),
+    ("2026-02-14T12:30:00.00000099+00:00", datetime(2026, 2, 14, 12, 30)),
+]
+
+
+@pytest.fixture(scope="module")
+def timestamp_rows(spark, catalog):
+    cases = [({"timestamp": text}, expected) for text, expected in TIMESTAMP_FORMS]
+    return _one_case_per_line(_silver_runner(spark, catalog), ORDER, cases, ORDER_RULES, "raw.orders.v1")
+
+
+@pytest.mark.parametrize("text, expected", TIMESTAMP_FORMS)
+def test_timestamp_forms(timestamp_rows, text, expected):
+    row = only_row_of_line(timestamp_rows, TIMESTAMP_FORMS.index((text, expected)) + 1)
     assert row["ORDER_TIMESTAMP"] == expected
     outside = expected.date() != DAY
     assert row["VALIDATION_ERRORS"] == ("timestamp_outside_partition" if outside else None)
@@ -332,8 +363,8 @@ def test_each_click_code_alone(click_case_rows, case):
     assert click_case_rows[case]["VALIDATION_ERRORS"] == CLICK_CASES[case][1]
 
 
-def test_clicks_optional_fields_and_enrichment(silver):
-    rows = silver(
+def test_clicks_optional_fields_and_enrichment(spark, silver_frame):
+    frame = silver_frame(
         [
             envelope(changed(CLICK, item_id=None, session_id=None), topic=CLICKS, offset=1),
             envelope(changed(CLICK, item_id=ABSENT, event_type="impression", event_id="c-2"), topic=CLICKS, offset=2),
@@ -341,12 +372,17 @@ def test_clicks_optional_fields_and_enrichment(silver):
         ],
         CLICK_RULES,
     )
-    assert [r["VALIDATION_ERRORS"] for r in rows] == [None, None, None]
-    assert [r["ITEM_ID"] for r in rows] == [None, None, 7]
-    assert [r["ENRICHED_ITEM_NAME"] for r in rows] == [None, None, "Dish 7"]
-    assert rows[0]["SESSION_ID"] is None and rows[2]["USER_ID"] == 42
-    assert rows[2]["CLICK_TIMESTAMP"] == datetime(2026, 2, 14, 9, 0)
-    assert [r["EVENT_TYPE"] for r in rows] == ["click", "impression", "click"]
+    columns = [
+        "SOURCE_LINE", "VALIDATION_ERRORS", "EVENT_TYPE", "USER_ID", "SESSION_ID", "ITEM_ID",
+        "ENRICHED_ITEM_NAME", "CLICK_TIMESTAMP",
+    ]  # fmt: skip
+    nine = datetime(2026, 2, 14, 9, 0)
+    expected = [
+        (1, None, "click", 42, None, None, None, nine),
+        (2, None, "impression", 42, "s-1", None, None, nine),
+        (3, None, "click", 42, "s-1", 7, "Dish 7", nine),
+    ]
+    assertDataFrameEqual(frame.select(columns), typed_frame(spark, CLICKS_CLEAN, columns, expected))
 
 
 def test_click_codes_combine_and_malformed_stays_alone(silver):
@@ -363,18 +399,23 @@ def test_click_codes_combine_and_malformed_stays_alone(silver):
     ]
 
 
-@pytest.mark.parametrize(
-    "changes, status",
-    [
-        ({"status": ABSENT, "order_type": "cancelled"}, "cancelled"),
-        ({"status": None, "order_type": "delivered"}, "delivered"),
-        ({"status": "confirmed", "order_type": "cancelled"}, "confirmed"),
-        ({"status": ABSENT, "order_type": None}, "placed"),
-        ({"status": ABSENT, "order_type": ABSENT}, "placed"),
-    ],
-)
-def test_status_reads_order_type_when_status_is_absent_or_null(silver, changes, status):
-    (row,) = silver([envelope(changed(ORDER, **changes))])
+STATUS_CASES = [
+    ({"status": ABSENT, "order_type": "cancelled"}, "cancelled"),
+    ({"status": None, "order_type": "delivered"}, "delivered"),
+    ({"status": "confirmed", "order_type": "cancelled"}, "confirmed"),
+    ({"status": ABSENT, "order_type": None}, "placed"),
+    ({"status": ABSENT, "order_type": ABSENT}, "placed"),
+]
+
+
+@pytest.fixture(scope="module")
+def status_rows(spark, catalog):
+    return _one_case_per_line(_silver_runner(spark, catalog), ORDER, STATUS_CASES, ORDER_RULES, "raw.orders.v1")
+
+
+@pytest.mark.parametrize("changes, status", STATUS_CASES)
+def test_status_reads_order_type_when_status_is_absent_or_null(status_rows, changes, status):
+    row = only_row_of_line(status_rows, STATUS_CASES.index((changes, status)) + 1)
     assert (row["STATUS"], row["VALIDATION_ERRORS"]) == (status, None)
 
 
@@ -389,13 +430,13 @@ CLICK_TYPE_CASES = [
 
 
 @pytest.mark.parametrize("as_string", [False, True], ids=["object", "json-string-value"])
-def test_a_boolean_is_click_decides_the_event_type(silver, as_string):
+def test_a_boolean_is_click_decides_the_event_type(spark, silver_frame, as_string):
     events = [changed(CLICK, event_id=f"c-{n}", **changes) for n, (changes, _) in enumerate(CLICK_TYPE_CASES)]
     values = [json.dumps(event) if as_string else event for event in events]
-    rows = silver([envelope(value, topic=CLICKS, offset=n) for n, value in enumerate(values)], CLICK_RULES)
-    assert [(r["EVENT_TYPE"], r["VALIDATION_ERRORS"]) for r in rows] == [
-        (expected, None) for _, expected in CLICK_TYPE_CASES
-    ]
+    frame = silver_frame([envelope(value, topic=CLICKS, offset=n) for n, value in enumerate(values)], CLICK_RULES)
+    columns = ["SOURCE_LINE", "EVENT_TYPE", "VALIDATION_ERRORS"]
+    expected = [(n, event_type, None) for n, (_, event_type) in enumerate(CLICK_TYPE_CASES, start=1)]
+    assertDataFrameEqual(frame.select(columns), typed_frame(spark, CLICKS_CLEAN, columns, expected))
 
 
 def test_an_invalid_is_click_keeps_the_event_type_sent(silver):
