@@ -56,6 +56,5 @@ def record(warehouse: Warehouse, run_id: str, verdicts: Sequence[Verdict]) -> No
         for v in verdicts
     ]
     assets = sorted({row[1] for row in rows})
-    df = warehouse.spark.spark_session.createDataFrame(rows, CHECK_RESULTS.spark_schema)
     days = sorted({v.day for v in verdicts})
-    warehouse.write(CHECK_RESULTS, df, days, scope={"RUN_ID": [run_id], "ASSET_KEY": assets})
+    warehouse.write_rows(CHECK_RESULTS, rows, days, scope={"RUN_ID": [run_id], "ASSET_KEY": assets})

@@ -424,7 +424,7 @@ LINEAGE: dict[str, dict[str, list[tuple[Table, str]]]] = {
         "TOTAL_CLICKS": [(CLICKS_CLEAN, "EVENT_TYPE")],
         "TOTAL_ORDERS": [(ORDERS_CLEAN, "ORDER_ID")],
         "TOTAL_REVENUE": [(ORDERS_CLEAN, "ORDER_AMOUNT")],
-        "USERS_WITH_CLICKS": [(CLICKS_CLEAN, "USER_ID")],
+        "USERS_WITH_CLICKS": [(CLICKS_CLEAN, "USER_ID"), (CLICKS_CLEAN, "EVENT_TYPE")],
         "USERS_WITH_ORDERS": [(ORDERS_CLEAN, "USER_ID")],
         "ACTIVE_USERS": [(CLICKS_CLEAN, "USER_ID"), (ORDERS_CLEAN, "USER_ID")],
     },

@@ -280,3 +280,4 @@ def test_hourly_zero_hours_are_never_peaks(hourly):
     assert all(r["PEAK_RANK"] == 1 and not r["IS_PEAK_HOUR"] for r in empty)
     assert all(r["PCT_OF_DAILY_ORDERS"] is None and r["PCT_OF_DAILY_REVENUE"] is None for r in empty)
     assert hourly[(D4, 23)]["ORDER_COUNT"] == 1
+

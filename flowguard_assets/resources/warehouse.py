@@ -44,3 +44,13 @@ class Warehouse(dg.ConfigurableResource):
         columns: Sequence[str] | None = None,
     ) -> DataFrame:
         """The rows of partitions `start`..`end` (inclusive); empty when none was written."""
+
+    def write_rows(
+        self,
+        table: Table,
+        rows: Sequence[tuple],
+        partitions: Sequence[date],
+        scope: Mapping[str, Sequence[str]] | None = None,
+    ) -> None:
+        """`write` for a few rows made in Python (tuples in `table`'s column order)."""
+        self.write(table, self.spark.spark_session.createDataFrame(rows, table.spark_schema), partitions, scope)
