@@ -20,7 +20,7 @@ from flowguard_assets.tables import (
     USER_FUNNEL_METRICS,
 )
 from flowguard_assets.transforms.rounding import rounded_ratio
-from flowguard_assets.transforms.silver import good_rows, placed_orders
+from flowguard_assets.transforms.silver import good_rows, placed_orders, stamped
 
 _FLAGS = ("DATE_PARTITION", "IS_VALID", "IS_DUPLICATE")
 _ENRICHED = ("ITEM_ID", "ENRICHED_ITEM_NAME", "ENRICHED_CATEGORY", "USER_ID")
@@ -35,12 +35,6 @@ def _money_or_zero(name: str) -> Column:
 
 def _by_day(df: DataFrame) -> DataFrame:
     return df.withColumnRenamed("DATE_PARTITION", "DATE")
-
-
-def _stamped(df: DataFrame, version: str) -> DataFrame:
-    return df.withColumn("LOAD_TIMESTAMP", F.current_timestamp()).withColumn(
-        "PROCESSING_VERSION", F.lit(version)
-    )
 
 
 def _per_day(days: DataFrame, *figures: DataFrame) -> DataFrame:
@@ -122,7 +116,7 @@ def daily_gmv_metrics(
             .alias("ORDER_GROWTH_PCT"),
         )
     )
-    return DAILY_GMV_METRICS.conform(_stamped(result, version))
+    return DAILY_GMV_METRICS.conform(stamped(result, version))
 
 
 def food_item_performance(
@@ -188,7 +182,7 @@ def food_item_performance(
             & (F.col("CONVERSION_RATE").isNull() | (F.col("CONVERSION_RATE") < 5))
         ).alias("IS_UNDERPERFORMING"),
     )
-    return FOOD_ITEM_PERFORMANCE.conform(_stamped(ranked, version))
+    return FOOD_ITEM_PERFORMANCE.conform(stamped(ranked, version))
 
 
 def user_funnel_metrics(
@@ -240,7 +234,7 @@ def user_funnel_metrics(
             _zero("ACTIVE_USERS"),
         )
     )
-    return USER_FUNNEL_METRICS.conform(_stamped(result, version))
+    return USER_FUNNEL_METRICS.conform(stamped(result, version))
 
 
 def hourly_order_patterns(days: DataFrame, orders: DataFrame, version: str) -> DataFrame:
@@ -280,4 +274,4 @@ def hourly_order_patterns(days: DataFrame, orders: DataFrame, version: str) -> D
     ranked = filled.withColumn("PEAK_RANK", peak_rank).withColumn(
         "IS_PEAK_HOUR", (F.col("PEAK_RANK") <= 3) & (F.col("ORDER_COUNT") > 0)
     )
-    return HOURLY_ORDER_PATTERNS.conform(_stamped(ranked, version))
+    return HOURLY_ORDER_PATTERNS.conform(stamped(ranked, version))

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
-from flowguard_assets.tables import CLICKS_CLEAN, CLICKS_RAW, MONEY, ORDERS_CLEAN, ORDERS_RAW, Table
+from flowguard_assets.tables import CLICKS_CLEAN, CLICKS_RAW, DAILY_BUYERS, MONEY, ORDERS_CLEAN, ORDERS_RAW, Table
 from flowguard_assets.transforms.parsing import (
     integer,
     is_missing,
@@ -223,16 +223,13 @@ def to_silver(bronze: DataFrame, catalog: DataFrame, rules: Rules, version: str)
         .join(duplicates(bronze), list(ROW_KEY), "left")
         .withColumn("IS_DUPLICATE", F.coalesce("_DUPLICATE", F.lit(False)))
     )
-    return flagged.select(
-        *[
-            F.col(c.name)
-            for c in rules.table.columns
-            if c.name not in ("LOAD_TIMESTAMP", "PROCESSING_VERSION", "DATE_PARTITION")
-        ],
-        F.current_timestamp().alias("LOAD_TIMESTAMP"),
-        F.lit(version).alias("PROCESSING_VERSION"),
-        F.col("PARTITION_DATE").alias("DATE_PARTITION"),
-    )
+    return rules.table.conform(stamped(flagged.withColumn("DATE_PARTITION", F.col("PARTITION_DATE")), version))
+
+
+def stamped(df: DataFrame, version: str) -> DataFrame:
+    """`df` with the load columns of every Silver and Gold table: LOAD_TIMESTAMP (now) and
+    PROCESSING_VERSION (the FlowGuard version that wrote the row)."""
+    return df.withColumn("LOAD_TIMESTAMP", F.current_timestamp()).withColumn("PROCESSING_VERSION", F.lit(version))
 
 
 def duplicates(bronze: DataFrame) -> DataFrame:
@@ -264,14 +261,5 @@ def placed_orders(silver_orders: DataFrame) -> DataFrame:
 
 def to_daily_buyers(silver_orders: DataFrame, version: str) -> DataFrame:
     """SILVER.DAILY_BUYERS: the distinct users of O(D) per day."""
-    return (
-        placed_orders(silver_orders)
-        .select("DATE_PARTITION", "USER_ID")
-        .distinct()
-        .select(
-            "USER_ID",
-            F.current_timestamp().alias("LOAD_TIMESTAMP"),
-            F.lit(version).alias("PROCESSING_VERSION"),
-            "DATE_PARTITION",
-        )
-    )
+    buyers = placed_orders(silver_orders).select("DATE_PARTITION", "USER_ID").distinct()
+    return DAILY_BUYERS.conform(stamped(buyers, version))
