@@ -84,9 +84,11 @@ def land(root, day, name, topics=(ORDERS, CLICKS)):
 
 def evaluate_landing(instance, root, cursor, settle_seconds=0):
     landing = LandingZoneResource(path=str(root), settle_seconds=settle_seconds)
-    context = dg.build_sensor_context(instance=instance, cursor=cursor, resources={"landing": landing})
-    result = landing_sensor(context)
-    return result.run_requests, context.cursor
+    # The landing zone holds the Spark resource (never started here): resources with nested
+    # resources are set up in the context's scope, as the daemon does.
+    with dg.build_sensor_context(instance=instance, cursor=cursor, resources={"landing": landing}) as context:
+        result = landing_sensor(context)
+        return result.run_requests, context.cursor
 
 
 def test_landing_sensor_requests_each_new_day_once(tmp_path):
