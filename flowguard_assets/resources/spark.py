@@ -61,9 +61,10 @@ class SparkResource(LazyPySparkResource):
     @property
     def spark_session(self) -> SparkSession:
         started = SparkSession.getActiveSession() is None
-        if self._master.startswith("local"):
+        if "spark.remote" not in self.spark_config:
             # Python workers run this interpreter (it has the package) unless PYSPARK_PYTHON says.
             os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+        if self._master.startswith("local"):
             os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
         session = super().spark_session
         if started:
