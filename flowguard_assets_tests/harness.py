@@ -84,8 +84,10 @@ def make_defs(
     landing: Path,
     warehouse: Path | Warehouse,
     catalog: FoodCatalogResource | None = None,
+    **resources: dg.ConfigurableResource,
 ) -> dg.Definitions:
-    """The shipped code location with test folders, warehouse and catalog."""
+    """The shipped code location with test folders, warehouse and catalog (and any other
+    resource given, e.g. `thresholds`)."""
     from flowguard_assets import defs
 
     return dg.Definitions(
@@ -98,6 +100,7 @@ def make_defs(
                 warehouse if isinstance(warehouse, Warehouse) else LocalWarehouse(root=str(warehouse))
             ),
             "catalog": catalog or FoodCatalogResource(),
+            **resources,
         },
         executor=dg.in_process_executor,
     )

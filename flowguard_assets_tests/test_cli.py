@@ -16,6 +16,7 @@ import pytest
 
 from flowguard_assets.generate import AnomalyRates, generate_landing
 from flowguard_assets.cli.runner import execute_range
+from flowguard_assets.resources.thresholds import QualityThresholds
 from flowguard_assets.tables import (
     DAILY_GMV_METRICS,
     FOOD_ITEM_PERFORMANCE,
@@ -78,11 +79,9 @@ def test_bronze_then_silver_ranges_from_the_dagster_cli(env):
     assert materialized == {"2026-02-14", "2026-02-15", "2026-02-16"}
 
 
-def test_thirty_days_as_one_run_equal_one_run_per_day(env, tmp_path, monkeypatch):
+def test_thirty_days_as_one_run_equal_one_run_per_day(env, tmp_path):
     # Days this small would trip the gates by chance; this test is about ranges, not gates.
-    for name, value in [("FLOWGUARD_MIN_VALID_RATE", "0.5"), ("FLOWGUARD_MAX_DUPLICATE_RATE", "0.5")]:
-        monkeypatch.setenv(name, value)
-        env[name] = value
+    env |= {"FLOWGUARD_MIN_VALID_RATE": "0.5", "FLOWGUARD_MAX_DUPLICATE_RATE": "0.5"}
     start, days = date(2026, 2, 1), 30
     landing = Path(env["FLOWGUARD_LANDING_DIR"])
     generate_landing(landing, start, days, orders_per_day=60, clicks_per_day=400, seed=30)
@@ -91,7 +90,7 @@ def test_thirty_days_as_one_run_equal_one_run_per_day(env, tmp_path, monkeypatch
     assert len(instance_at(env).get_runs()) == 1
 
     daily = tmp_path / "daily_warehouse"
-    defs = make_defs(landing, daily)
+    defs = make_defs(landing, daily, thresholds=QualityThresholds(min_valid_rate=0.5, max_duplicate_rate=0.5))
     instance = dg.DagsterInstance.ephemeral()
     for n in range(days):
         day = start + timedelta(days=n)
