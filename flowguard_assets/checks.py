@@ -1,5 +1,5 @@
 """Data-quality checks (SPEC §4): the Silver gates (valid and duplicate rates) and Gold
-reconciliation.
+reconciliation, and how every check's per-day evaluations are emitted.
 
 Every check is evaluated per partition: a range run reports one result per day. A failing Silver
 gate blocks Gold for its own day only, on every path to Gold (`flowguard_assets.gates`).
@@ -18,15 +18,14 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
-from flowguard_assets.partitions import daily_partitions, partition_days
+from flowguard_assets.partitions import daily_partitions
 from flowguard_assets.quality_history import Verdict, record
 from flowguard_assets.resources.thresholds import QualityThresholds
 from flowguard_assets.resources.warehouse import Warehouse
 from flowguard_assets.tables import GOLD_TABLES, ORDERS_CLEAN, Table
-from flowguard_assets.transforms.silver import CLICK_RULES, ORDER_RULES, Rules, placed_orders
+from flowguard_assets.transforms.silver import Rules, placed_orders
 from flowguard_assets.assets_kit import percent
 
-_EXAMPLES = 5
 _MATERIALIZATION = dg.DagsterEventType.ASSET_MATERIALIZATION
 
 
@@ -96,36 +95,17 @@ def _targets(
 # --- Silver gates ---------------------------------------------------------------------------
 
 
-def silver_quality(silver: DataFrame, codes: tuple[str, ...]) -> dict[date, dict[str, Any]]:
-    """Per day, in one pass: rows, valid and duplicate counts, examples, and a count per code."""
-    errors = F.split(F.col("VALIDATION_ERRORS"), ",")
-    examples = lambda flag: F.slice(  # noqa: E731
-        F.array_sort(F.collect_list(F.when(flag, F.col("INGESTION_ID")))), 1, _EXAMPLES
-    )
-    totals = silver.groupBy("DATE_PARTITION").agg(
-        F.count(F.lit(1)).alias("rows"),
-        F.count_if("IS_VALID").alias("valid"),
-        F.count_if("IS_DUPLICATE").alias("duplicates"),
-        examples(~F.col("IS_VALID")).alias("invalid_examples"),
-        examples(F.col("IS_DUPLICATE")).alias("duplicate_examples"),
-        *[F.count_if(F.array_contains(errors, code)).alias(code) for code in codes],
-    )
-    return {
-        row["DATE_PARTITION"]: {**row.asDict(), "codes": {c: row[c] for c in codes if row[c]}}
-        for row in totals.collect()
-    }
-
-
 def _top_codes(codes: dict[str, int]) -> dict[str, int]:
     return dict(sorted(codes.items(), key=lambda item: (-item[1], item[0]))[:5])
 
 
-def _silver_verdicts(
-    table: Table, stats: dict[date, dict[str, Any]], days: list[date], bounds: QualityThresholds
+def silver_verdicts(
+    rules: Rules, figures: dict[date, dict[str, Any]], bounds: QualityThresholds
 ) -> list[Verdict]:
-    verdicts = []
-    for day in days:
-        s = stats.get(day, {"rows": 0, "valid": 0, "duplicates": 0, "codes": {}})
+    """Both gates of `rules.table` for each day of `figures` (`DailyCounts` of the Silver write:
+    rows, valid, duplicates, a count per code, invalid and duplicate examples)."""
+    table, verdicts = rules.table, []
+    for day, s in figures.items():
         rows = s["rows"]
         valid_rate = s["valid"] / rows if rows else 1.0
         duplicate_rate = s["duplicates"] / rows if rows else 0.0
@@ -142,8 +122,8 @@ def _silver_verdicts(
                     "min_valid_pct": percent(bounds.min_valid_rate),
                     "valid_rate": round(valid_rate, 6),
                     "min_valid_rate": bounds.min_valid_rate,
-                    "top_validation_errors": _top_codes(s["codes"]),
-                    "example_ingestion_ids": s.get("invalid_examples", []),
+                    "top_validation_errors": _top_codes({c: s[c] for c in rules.codes if s[c]}),
+                    "example_ingestion_ids": s["invalid_examples"],
                 },
                 f"valid rate {valid_rate:.2%} (minimum {bounds.min_valid_rate:.2%})",
                 observed=valid_rate,
@@ -160,7 +140,7 @@ def _silver_verdicts(
                     "max_duplicate_pct": percent(bounds.max_duplicate_rate),
                     "duplicate_rate": round(duplicate_rate, 6),
                     "max_duplicate_rate": bounds.max_duplicate_rate,
-                    "example_ingestion_ids": s.get("duplicate_examples", []),
+                    "example_ingestion_ids": s["duplicate_examples"],
                 },
                 f"duplicate rate {duplicate_rate:.2%} (maximum {bounds.max_duplicate_rate:.2%})",
                 observed=duplicate_rate,
@@ -170,38 +150,25 @@ def _silver_verdicts(
     return verdicts
 
 
-def silver_gates(rules: Rules) -> dg.AssetChecksDefinition:
-    """The two gates of a Silver table. Their specs are `blocking` so that Gold runs after them in
-    a run; Gold itself skips each day whose latest gate result failed (`gates.blocked_days`)."""
-    table = rules.table
+def gate_specs(table: Table) -> list[dg.AssetCheckSpec]:
+    """The two gates of a Silver table, evaluated in its own step from the figures of the write.
 
-    @dg.multi_asset_check(
-        name=f"{table.name.lower()}_quality",
-        specs=[
-            daily_check(
-                table,
-                "valid_rate",
-                "Share of valid rows (IS_VALID) is at least FLOWGUARD_MIN_VALID_RATE.",
-                blocking=True,
-            ),
-            daily_check(
-                table,
-                "duplicate_rate",
-                "Share of duplicate rows is at most FLOWGUARD_MAX_DUPLICATE_RATE.",
-                blocking=True,
-            ),
-        ],
-    )
-    def _gates(
-        context: dg.AssetCheckExecutionContext, warehouse: Warehouse, thresholds: QualityThresholds
-    ) -> Iterator[Any]:
-        days = partition_days(context)
-        columns = ["DATE_PARTITION", "IS_VALID", "IS_DUPLICATE", "VALIDATION_ERRORS", "INGESTION_ID"]
-        silver = warehouse.read(table, days[0], days[-1], columns)
-        stats = silver_quality(silver, rules.codes)
-        yield from emit(context, _silver_verdicts(table, stats, days, thresholds), warehouse)
-
-    return _gates
+    They are `blocking` in the UI's sense; their evaluations are not, so a failed day fails no step:
+    Gold skips each day whose latest gate result failed (`gates.blocked_days`)."""
+    return [
+        daily_check(
+            table,
+            "valid_rate",
+            "Share of valid rows (IS_VALID) is at least FLOWGUARD_MIN_VALID_RATE.",
+            blocking=True,
+        ),
+        daily_check(
+            table,
+            "duplicate_rate",
+            "Share of duplicate rows is at most FLOWGUARD_MAX_DUPLICATE_RATE.",
+            blocking=True,
+        ),
+    ]
 
 
 # --- Gold reconciliation --------------------------------------------------------------------
@@ -341,5 +308,3 @@ def gold_verdicts(
             ]
     return verdicts
 
-
-silver_checks = [silver_gates(ORDER_RULES), silver_gates(CLICK_RULES)]

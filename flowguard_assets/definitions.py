@@ -4,7 +4,6 @@ import dagster as dg
 
 from flowguard_assets.automation import daily_job, daily_schedule, gmv_refresh_job, sensors
 from flowguard_assets.bronze.assets import bronze_assets
-from flowguard_assets.checks import silver_checks
 from flowguard_assets.config import Settings, load_settings
 from flowguard_assets.gold.assets import gold_asset
 from flowguard_assets.resources import build_resources
@@ -25,7 +24,6 @@ def build_defs(settings: Settings) -> dg.Definitions:
             # Written by every check step, not materialized by itself: shown so users find it.
             table_spec(CHECK_RESULTS, kinds={storage}, deps=[]),
         ],
-        asset_checks=silver_checks,
         jobs=[daily_job, gmv_refresh_job],
         schedules=[daily_schedule],
         sensors=sensors(settings.sensor_interval_seconds),

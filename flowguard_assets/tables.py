@@ -18,6 +18,7 @@ class Column:
     name: str
     type: T.DataType
     description: str
+    field: str | None = None  # Bronze: the top-level event field it is read from, typed by `type`
 
 
 @dataclass(frozen=True)
@@ -37,7 +38,7 @@ class Table:
     partition_column: str
     description: str
     columns: tuple[Column, ...]
-    event_fields: tuple[str, ...] = ()  # Bronze: the top-level event fields SPEC §1 names
+    other_fields: tuple[str, ...] = ()  # Bronze: the event fields SPEC §1 names that no column holds
     topic: str | None = None  # Bronze: the Kafka topic it lands
     reconciliation: Reconciliation | None = None  # Gold
 
@@ -48,6 +49,11 @@ class Table:
     @property
     def qualified_name(self) -> str:
         return f"{self.schema.upper()}.{self.name}"
+
+    @property
+    def event_fields(self) -> tuple[str, ...]:
+        """Bronze: every top-level event field SPEC §1 names, read into a column or not."""
+        return tuple(c.field for c in self.columns if c.field) + self.other_fields
 
     @property
     def column_names(self) -> list[str]:
@@ -118,20 +124,19 @@ ORDERS_RAW = Table(
     "Every landing line of raw.orders.v1, one row per non-empty line, nothing dropped.",
     _ENVELOPE
     + _cols(
-        ("EVENT_ID", S, "event_id"),
-        ("EVENT_TYPE", S, "event_type"),
-        ("EVENT_TIMESTAMP", TS, "event timestamp (UTC); null when unreadable"),
-        ("ORDER_ID", S, "order_id"),
-        ("USER_ID", L, "user_id; null when unreadable"),
-        ("ITEM_ID", L, "item_id; null when unreadable"),
-        ("ITEM_NAME", S, "item_name"),
-        ("QUANTITY", I, "quantity; null when absent or unreadable"),
-        ("PRICE", MONEY, "unit price; null when unreadable"),
-        ("STATUS", S, "status"),
+        ("EVENT_ID", S, "event_id", "event_id"),
+        ("EVENT_TYPE", S, "event_type", "event_type"),
+        ("EVENT_TIMESTAMP", TS, "event timestamp (UTC); null when unreadable", "timestamp"),
+        ("ORDER_ID", S, "order_id", "order_id"),
+        ("USER_ID", L, "user_id; null when unreadable", "user_id"),
+        ("ITEM_ID", L, "item_id; null when unreadable", "item_id"),
+        ("ITEM_NAME", S, "item_name", "item_name"),
+        ("QUANTITY", I, "quantity; null when absent or unreadable", "quantity"),
+        ("PRICE", MONEY, "unit price; null when unreadable", "price"),
+        ("STATUS", S, "status", "status"),
         ("PARTITION_DATE", D, "landing folder date dt=D"),
     ),
-    ("event_id", "event_type", "timestamp", "order_id", "user_id", "item_id", "item_name", "quantity",
-     "price", "status", "order_type", "restaurant_id", "city"),
+    ("order_type", "restaurant_id", "city"),
     "raw.orders.v1",
 )  # fmt: skip
 
@@ -142,17 +147,16 @@ CLICKS_RAW = Table(
     "Every landing line of raw.clicks.v1, one row per non-empty line, nothing dropped.",
     _ENVELOPE
     + _cols(
-        ("EVENT_ID", S, "event_id"),
-        ("EVENT_TYPE", S, "event_type"),
-        ("EVENT_TIMESTAMP", TS, "event timestamp (UTC); null when unreadable"),
-        ("USER_ID", L, "user_id; null when unreadable"),
-        ("SESSION_ID", S, "session_id"),
-        ("ITEM_ID", L, "item_id; null when absent or unreadable"),
-        ("DEVICE_TYPE", S, "device_type"),
+        ("EVENT_ID", S, "event_id", "event_id"),
+        ("EVENT_TYPE", S, "event_type", "event_type"),
+        ("EVENT_TIMESTAMP", TS, "event timestamp (UTC); null when unreadable", "timestamp"),
+        ("USER_ID", L, "user_id; null when unreadable", "user_id"),
+        ("SESSION_ID", S, "session_id", "session_id"),
+        ("ITEM_ID", L, "item_id; null when absent or unreadable", "item_id"),
+        ("DEVICE_TYPE", S, "device_type", "device_type"),
         ("PARTITION_DATE", D, "landing folder date dt=D"),
     ),
-    ("event_id", "event_type", "is_click", "timestamp", "user_id", "session_id", "item_id",
-     "device_type", "city"),
+    ("is_click", "city"),
     "raw.clicks.v1",
 )  # fmt: skip
 

@@ -6,7 +6,6 @@ from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
-import dagster as dg
 import psycopg2
 from pydantic import Field
 from pyspark.sql import DataFrame
@@ -14,7 +13,7 @@ from pyspark.sql import types as T
 
 from flowguard_assets.data import bundled_catalog
 from flowguard_assets.errors import CatalogError, CatalogUnavailable
-from flowguard_assets.resources.spark import SparkResource
+from flowguard_assets.resources.spark import SparkBacked
 
 CATALOG_SCHEMA = T.StructType(
     [
@@ -83,7 +82,7 @@ def _rows(items: list[dict[str, Any]], source: str) -> list[tuple]:
         raise CatalogError(f"Food catalog {source} is not a valid catalog: {error!r}") from None
 
 
-class FoodCatalogResource(dg.ConfigurableResource):
+class FoodCatalogResource(SparkBacked):
     """Reads the food catalog from Postgres when `host` is set, else from `file`, else bundled."""
 
     host: str | None = Field(default=None, description="POSTGRES_HOST")
@@ -92,7 +91,6 @@ class FoodCatalogResource(dg.ConfigurableResource):
     user: str | None = Field(default=None, description="POSTGRES_USER")
     password: str | None = Field(default=None, description="POSTGRES_PASSWORD")
     file: str | None = Field(default=None, description="FLOWGUARD_CATALOG_FILE")
-    spark: dg.ResourceDependency[SparkResource] = Field(default_factory=SparkResource.on)
 
     @property
     def source(self) -> str:

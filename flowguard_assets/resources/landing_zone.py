@@ -5,19 +5,17 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date
 
-import dagster as dg
 from pydantic import Field
 from pyspark.sql import DataFrame
 
 from flowguard_assets.landing import LandedFile, LandingFile, check_readable, landing_files, read_lines, scan
-from flowguard_assets.resources.spark import SparkResource
+from flowguard_assets.resources.spark import SparkBacked
 
 
-class LandingZoneResource(dg.ConfigurableResource):
+class LandingZoneResource(SparkBacked):
     """Where a Kafka sink writes (FLOWGUARD_LANDING_DIR): a folder or an object-store URI."""
 
     path: str = Field(description="landing zone root, a path or s3://, gs://, abfs:// URI (FLOWGUARD_LANDING_DIR)")
-    spark: dg.ResourceDependency[SparkResource] = Field(default_factory=SparkResource.on)
     settle_seconds: int = Field(
         default=60, description="quiet time before a day's new files are run (FLOWGUARD_LANDING_SETTLE_SECONDS)"
     )

@@ -10,6 +10,7 @@ from typing import Any
 
 import dagster as dg
 from dagster_pyspark import LazyPySparkResource
+from pydantic import Field
 from pyspark.sql import SparkSession
 
 _DEFAULT_CONF = {
@@ -86,3 +87,9 @@ class SparkResource(LazyPySparkResource):
             session.addArtifacts(str(archive), pyfile=True)
         else:
             session.sparkContext.addPyFile(str(archive))
+
+
+class SparkBacked(dg.ConfigurableResource):
+    """A resource that reads or writes through the run's Spark session, which it gets itself."""
+
+    spark: dg.ResourceDependency[SparkResource] = Field(default_factory=SparkResource.on)

@@ -5,19 +5,15 @@ from abc import abstractmethod
 from collections.abc import Mapping, Sequence
 from datetime import date
 
-import dagster as dg
-from pydantic import Field
 from pyspark.sql import DataFrame
 
-from flowguard_assets.resources.spark import SparkResource
+from flowguard_assets.resources.spark import SparkBacked
 from flowguard_assets.tables import Table
 
 
-class Warehouse(dg.ConfigurableResource):
+class Warehouse(SparkBacked):
     """Where FlowGuard's tables live: the local Parquet warehouse or Snowflake; tables are read
     into, and written from, the run's Spark session."""
-
-    spark: dg.ResourceDependency[SparkResource] = Field(default_factory=SparkResource.on)
 
     @abstractmethod
     def write(

@@ -1,7 +1,13 @@
-"""Silver assets: Bronze deduplicated, validated, flagged and enriched (SPEC §3)."""
+"""Silver assets: Bronze deduplicated, validated, flagged and enriched (SPEC §3), each with its
+two gates (SPEC §4), evaluated from the figures gathered while the day is written."""
 
+
+from collections.abc import Iterator
+from datetime import date
+from typing import Any
 
 import dagster as dg
+from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from flowguard_assets import __version__
@@ -19,16 +25,25 @@ from flowguard_assets.transforms.silver import (
     to_silver,
 )
 from flowguard_assets.assets_kit import add_daily_metadata, percent, table_asset
+from flowguard_assets.checks import emit, gate_specs, silver_verdicts
 from flowguard_assets.failures import clear_failures
+from flowguard_assets.resources.thresholds import QualityThresholds
 
-def _quality_conditions(codes: tuple[str, ...]) -> dict[str, F.Column]:
+
+def _quality_counts(silver: DataFrame, rules: Rules, days: list[date]) -> DailyCounts:
+    """Rows, valid, duplicates and each code per day, and example INGESTION_IDs of the flagged."""
     errors = F.split(F.col("VALIDATION_ERRORS"), ",")
-    return {
+    conditions = {
         "rows": F.lit(True),
         "valid": F.col("IS_VALID"),
         "duplicates": F.col("IS_DUPLICATE"),
-        **{code: F.array_contains(errors, code) for code in codes},
+        **{code: F.array_contains(errors, code) for code in rules.codes},
     }
+    examples = {
+        "invalid_examples": (~F.col("IS_VALID"), F.col("INGESTION_ID")),
+        "duplicate_examples": (F.col("IS_DUPLICATE"), F.col("INGESTION_ID")),
+    }
+    return DailyCounts(silver, rules.table.partition_column, days, conditions, examples)
 
 
 def _day_metadata(figures: dict[str, int], codes: tuple[str, ...]) -> dict[str, object]:
@@ -52,28 +67,29 @@ def silver_asset(rules: Rules, kinds: set[str]) -> dg.AssetsDefinition:
     table = rules.table
     bronze, codes = rules.source, rules.codes
 
-    @table_asset(table, deps=[bronze.asset_key], kinds=kinds)
+    @table_asset(table, deps=[bronze.asset_key], kinds=kinds, check_specs=gate_specs(table))
     def _silver(
         context: dg.AssetExecutionContext,
         catalog: FoodCatalogResource,
         warehouse: Warehouse,
-    ) -> dg.MaterializeResult:
+        thresholds: QualityThresholds,
+    ) -> Iterator[Any]:
         days = partition_days(context)
         with clear_failures():
             foods = catalog.load()
             context.log.info(f"Food catalog from {catalog.source}")
             rows = warehouse.read(bronze, days[0], days[-1], BRONZE_READ)
             silver = to_silver(rows, foods, rules, __version__)
-            counts = DailyCounts(silver, table.partition_column, days, _quality_conditions(codes))
+            counts = _quality_counts(silver, rules, days)
             warehouse.write(table, counts.df, days)
             if table is ORDERS_CLEAN:
                 written = warehouse.read(ORDERS_CLEAN, days[0], days[-1])
                 warehouse.write(DAILY_BUYERS, to_daily_buyers(written, __version__), days)
-        add_daily_metadata(
-            context,
-            {day: _day_metadata(figures, codes) for day, figures in counts.by_day().items()},
-        )
-        return dg.MaterializeResult(metadata={"catalog": catalog.source})
+        figures = counts.by_day()
+        add_daily_metadata(context, {day: _day_metadata(f, codes) for day, f in figures.items()})
+        yield dg.MaterializeResult(metadata={"catalog": catalog.source})
+        with clear_failures():
+            yield from emit(context, silver_verdicts(rules, figures, thresholds), warehouse)
 
     return _silver
 

@@ -5,48 +5,21 @@ from collections.abc import Callable
 
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
+from pyspark.sql import types as T
 
-from flowguard_assets.tables import CLICKS_RAW, ORDERS_RAW, Table
+from flowguard_assets.tables import MONEY, Table
 from flowguard_assets.transforms.parsing import iso_timestamp, integer, is_object, money, parse_object
 
 _ENVELOPE_FIELDS = ["topic", "partition", "offset", "timestamp", "headers", "value"]
 
 
-def _text(raw: Column) -> Column:
-    return raw
-
-
-def _int(raw: Column) -> Column:
-    return integer(raw, "int")
-
-
-# Bronze column -> (event field, parser of the field's JSON text)
-EventFields = dict[str, tuple[str, Callable[[Column], Column]]]
-
-ORDER_FIELDS: EventFields = {
-    "EVENT_ID": ("event_id", _text),
-    "EVENT_TYPE": ("event_type", _text),
-    "EVENT_TIMESTAMP": ("timestamp", iso_timestamp),
-    "ORDER_ID": ("order_id", _text),
-    "USER_ID": ("user_id", integer),
-    "ITEM_ID": ("item_id", integer),
-    "ITEM_NAME": ("item_name", _text),
-    "QUANTITY": ("quantity", _int),
-    "PRICE": ("price", money),
-    "STATUS": ("status", _text),
-}
-CLICK_FIELDS: EventFields = {
-    "EVENT_ID": ("event_id", _text),
-    "EVENT_TYPE": ("event_type", _text),
-    "EVENT_TIMESTAMP": ("timestamp", iso_timestamp),
-    "USER_ID": ("user_id", integer),
-    "SESSION_ID": ("session_id", _text),
-    "ITEM_ID": ("item_id", integer),
-    "DEVICE_TYPE": ("device_type", _text),
-}
-FIELDS_BY_TABLE: dict[str, EventFields] = {
-    ORDERS_RAW.name: ORDER_FIELDS,
-    CLICKS_RAW.name: CLICK_FIELDS,
+# How a Bronze column of each type reads its event field's JSON text (`Column.field`).
+_PARSERS: dict[T.DataType, Callable[[Column], Column]] = {
+    T.StringType(): lambda raw: raw,
+    T.LongType(): integer,
+    T.IntegerType(): lambda raw: integer(raw, "int"),
+    T.TimestampType(): iso_timestamp,
+    MONEY: money,
 }
 
 
@@ -81,7 +54,7 @@ def to_bronze(lines: DataFrame, table: Table) -> DataFrame:
 
     `lines` has PARTITION_DATE, SOURCE_FILE, SOURCE_LINE and LINE (the line's text).
     """
-    fields = FIELDS_BY_TABLE[table.name]
+    fields = {c.name: (c.field, _PARSERS[c.type]) for c in table.columns if c.field}
     with_envelope = lines.select(
         "PARTITION_DATE", "SOURCE_FILE", "SOURCE_LINE", *_aliased(envelope_columns(F.col("LINE")))
     )
