@@ -492,3 +492,22 @@ def test_runs_list_shows_a_flowguard_run_with_its_target_and_days(bad_week_page:
     expect(row).to_contain_text("bronze / clicks_raw")  # Target: the run's first asset ...
     expect(row).to_contain_text("7 more")  # ... and the other seven
     page.screenshot(path=str(ARTIFACTS / "runs-list-flowguard-run.png"), full_page=True)
+
+
+def test_overview_timeline_draws_a_flowguard_run(bad_week_page: Page, bad_week):
+    """A `flowguard run` runs in its own process, yet carries the UI's code location as its origin,
+    so the Overview timeline draws it, under the location's jobless asset materializations."""
+    page = bad_week_page
+    query = """query ($id: ID!) {
+      runOrError(runId: $id) { ... on Run { repositoryOrigin { repositoryLocationName repositoryName } } }
+      workspaceOrError { ... on Workspace { locationEntries { name } } }
+    }"""
+    answer = graphql(bad_week["url"], query, {"id": bad_week["run_id"]})
+    origin = answer["runOrError"]["repositoryOrigin"]
+    assert origin is not None, "the run has no code-location origin"
+    assert origin["repositoryLocationName"] in [e["name"] for e in answer["workspaceOrError"]["locationEntries"]]
+    page.goto("/overview/activity/timeline")
+    location = page.get_by_role("button", name=re.compile(rf"{origin['repositoryLocationName']} 1"))
+    expect(location).to_be_visible(timeout=WAIT_MS)  # the location's folder, holding one run
+    expect(page.get_by_text("Jobless asset materializations").first).to_be_visible()
+    page.screenshot(path=str(ARTIFACTS / "overview-timeline-flowguard-run.png"), full_page=True)

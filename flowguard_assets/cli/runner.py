@@ -1,6 +1,7 @@
 """Running FlowGuard's assets for a range of days through Dagster's Python API, with progress."""
 
 import os
+import sys
 import uuid
 from concurrent.futures import ThreadPoolExecutor, wait
 from collections.abc import Callable, Sequence
@@ -10,12 +11,23 @@ from pathlib import Path
 from typing import Any
 
 import dagster as dg
+from dagster._core.definitions.job_base import InMemoryJob  # not exported: what execute_in_process runs
+from dagster._core.definitions.repository_definition.valid_definitions import SINGLETON_REPOSITORY_NAME
+from dagster._core.execution.api import execute_run
+from dagster._core.execution.job_execution_result import JobExecutionResult
+from dagster._core.remote_origin import (
+    ManagedGrpcPythonEnvCodeLocationOrigin,
+    RemoteJobOrigin,
+    RemoteRepositoryOrigin,
+)
+from dagster._core.types.loadable_target_origin import LoadableTargetOrigin
 
 from flowguard_assets.gates import BLOCKED_DAYS
 from flowguard_assets.partitions import RANGE_END_TAG, RANGE_START_TAG
 from flowguard_assets.failures import error_reason, step_failure_reason
 
 DAYS_TAG = "flowguard/days"
+CODE_LOCATION = "flowguard_assets"  # the module the UI loads, so the location's name
 _PROGRESS_EVENTS = {
     dg.DagsterEventType.STEP_START,
     dg.DagsterEventType.STEP_SUCCESS,
@@ -76,24 +88,37 @@ def execute_range(
     dagster_instance: dg.DagsterInstance | None = None,
     run_id: str | None = None,
     log_level: str = "WARNING",
-) -> dg.ExecuteInProcessResult:
+) -> JobExecutionResult:
     """Materialize `selection` (default: every asset) and its checks for `start`..`end` as one
-    run in this process. The run records its assets (the runs list's Target column) and its day
+    run in this process. The run records its assets (the runs list's Target column), its day
     range, as Dagster's range tags and as DAYS_TAG, a user tag the runs list shows on every row
-    (it hides system tags); Dagster's console log shows `log_level` and above."""
+    (it hides system tags), and its code location (the Overview timeline); Dagster's console
+    log shows `log_level` and above."""
     job = defs.resolve_implicit_global_asset_job_def()
-    return job.execute_in_process(
-        instance=dagster_instance,
+    dagster_instance = dagster_instance or dg.DagsterInstance.ephemeral()
+    run = dagster_instance.create_run_for_job(
+        job,
         run_id=run_id,
-        asset_selection=list(selection or job.asset_layer.executable_asset_keys),
-        raise_on_error=False,
+        asset_selection=set(selection or job.asset_layer.executable_asset_keys),
         tags={
+            **job.run_tags,
             RANGE_START_TAG: start.isoformat(),
             RANGE_END_TAG: end.isoformat(),
             DAYS_TAG: start.isoformat() if start == end else f"{start}...{end}",
         },
         run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
+        remote_job_origin=_origin(job),
     )
+    return execute_run(InMemoryJob(job), run, dagster_instance)
+
+
+def _origin(job: dg.JobDefinition) -> RemoteJobOrigin:
+    """The job as the UI's code location (`flowguard ui`, workspace.yaml: module flowguard_assets)
+    serves it, so the Overview timeline draws the run under that location."""
+    location = ManagedGrpcPythonEnvCodeLocationOrigin(
+        LoadableTargetOrigin(executable_path=sys.executable, module_name=CODE_LOCATION)
+    )
+    return RemoteJobOrigin(RemoteRepositoryOrigin(location, SINGLETON_REPOSITORY_NAME), job.name)
 
 
 def materialize_range(
@@ -143,7 +168,7 @@ def _blocked(failure: dg.DagsterEvent) -> list[str]:
     return list(blocked.value) if blocked else []
 
 
-def _failed_checks(result: dg.ExecuteInProcessResult) -> list[str]:
+def _failed_checks(result: JobExecutionResult) -> list[str]:
     evaluations = [
         event.event_specific_data
         for event in result.all_events
@@ -156,7 +181,7 @@ def _failed_checks(result: dg.ExecuteInProcessResult) -> list[str]:
     ]
 
 
-def _metadata_by_partition(result: dg.ExecuteInProcessResult) -> dict[str, dict[str, dict[str, Any]]]:
+def _metadata_by_partition(result: JobExecutionResult) -> dict[str, dict[str, dict[str, Any]]]:
     by_partition: dict[str, dict[str, dict[str, Any]]] = {}
     for event in result.get_asset_materialization_events():
         materialization = event.event_specific_data.materialization
