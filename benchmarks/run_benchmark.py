@@ -4,6 +4,7 @@ DuckDB SQL) on the same landing zone, and optionally a bare-PySpark baseline.
 
     .venv/bin/python benchmarks/run_benchmark.py --scenario one-day --repeat 3   # FlowGuard / DuckDB
     .venv/bin/python benchmarks/run_benchmark.py --scenario one-day --scale 0.1  # a quick look
+    .venv/bin/python benchmarks/run_benchmark.py --scenario fixed-cost           # ~1,000 events, also via the CLI
 
 Each measured run is a fresh process, as a scheduled run is, so start-up is counted. Prints per
 run: wall time, events per second, where FlowGuard's time goes (code location load, Spark start,
@@ -31,7 +32,9 @@ SCENARIOS = {
     "thirty-days": (30, 16_000, 2_000, 1),
     "same-size-day": (1, 16_000, 2_000, 1),  # one of the thirty days, alone
     "ten-million": (1, 1_000_000, 100_000, 9),
+    "fixed-cost": (1, 850, 100, 1),  # about 1,000 events, also run as a user types it (`cli`)
 }
+_CLI_SCENARIOS = {"fixed-cost"}
 _COPIED_IDS = ("event_id", "order_id", "session_id")
 
 
@@ -197,6 +200,28 @@ def run_baseline(landing: Path, warehouse: Path, days: int) -> dict:
     return {"success": True, "wall": wall, "steps": steps, "phases": {}, "spark_starts": 1, "jvm_peak_kib": jvm_peak}
 
 
+def run_cli(landing: Path, warehouse: Path, days: int) -> dict:
+    """`dagster asset materialize` of every table asset for the days, as a user types it, on a
+    fresh DAGSTER_HOME: the whole process is the figure."""
+    from flowguard_assets.tables import BRONZE_TABLES, CLICKS_CLEAN, GOLD_TABLES, ORDERS_CLEAN
+
+    start, end = _days(days)
+    keys = [t.asset_key.to_user_string() for t in (*BRONZE_TABLES, ORDERS_CLEAN, CLICKS_CLEAN, *GOLD_TABLES)]
+    home = Path(tempfile.mkdtemp(prefix="flowguard-bench-home-"))
+    env = {**os.environ, "DAGSTER_HOME": str(home), "FLOWGUARD_LANDING_DIR": str(landing), "FLOWGUARD_WAREHOUSE_DIR": str(warehouse)}
+    command = [
+        str(Path(sys.executable).with_name("dagster")), "asset", "materialize", "-m", "flowguard_assets",
+        "--select", ",".join(keys), "--partition-range", f"{start}...{end}",
+    ]  # fmt: skip
+    began = time.perf_counter()
+    done = subprocess.run(command, capture_output=True, text=True, env=env, cwd=Path(__file__).parents[1])
+    wall = time.perf_counter() - began
+    if done.returncode != 0:
+        sys.exit(f"dagster asset materialize failed:\n{done.stderr[-3000:]}")
+    return {"success": True, "wall": wall, "steps": {}, "phases": {}, "process": wall, "jvm_peak_kib": 0,
+            "python_peak_kib": 0, "spark_starts": (done.stdout + done.stderr).count("Spark session started")}  # fmt: skip
+
+
 def measure(mode: str, landing: Path, warehouse: Path, days: int) -> dict:
     """Run `mode` in a fresh Python process and collect its figures."""
     command = [sys.executable, __file__, "--child", mode, str(landing), str(warehouse), str(days)]
@@ -260,11 +285,14 @@ def main() -> None:
         if copies > 1:
             events += replicate(landing, copies)
             print(f"{name}: {copies} copies as other Kafka partitions, {events:,} landing lines")
-        for mode in ["dagster", "duckdb"] + (["baseline"] if args.baseline else []):
+        modes = ["dagster", "duckdb"] + (["cli"] if name in _CLI_SCENARIOS else []) + (["baseline"] if args.baseline else [])
+        for mode in modes:
 
             def trial() -> dict:
                 if mode == "duckdb":
                     return run_duckdb(landing, Path(args.reference), days)
+                if mode == "cli":
+                    return run_cli(landing, workdir / name / "warehouse-cli", days)
                 return measure(mode, landing, workdir / name / f"warehouse-{mode}", days)
 
             trials = sorted((trial() for _ in range(args.repeat)), key=lambda figures: figures["process"])
@@ -274,6 +302,8 @@ def main() -> None:
             print(f"{'':<26}{'processes, each trial':<42}" + " ".join(f"{t['process']:.1f}" for t in trials))
         ratio = walls[(name, "dagster")] / walls[(name, "duckdb")]
         print(f"{name}: FlowGuard / DuckDB, median of {args.repeat} whole processes: {ratio:.2f}x\n")
+    if ("fixed-cost", "cli") in walls:
+        print(f"Fixed cost: `dagster asset materialize` of about 1,000 events, whole process: {walls[('fixed-cost', 'cli')]:.1f} s")
     if ("one-day", "baseline") in walls:
         overhead = walls[("one-day", "dagster")] / walls[("one-day", "baseline")] - 1
         print(f"Dagster overhead on one day, whole processes: {overhead:+.1%}")

@@ -81,6 +81,18 @@ def _cols(*specs: tuple[str, T.DataType, str]) -> tuple[Column, ...]:
     return tuple(Column(*spec) for spec in specs)
 
 
+def _event_cols(*specs: tuple[str, T.DataType, str]) -> tuple[Column, ...]:
+    """Bronze columns read from a top-level event field: (column, type, field); a typed one
+    holds null for a field that is absent or not readable as its type."""
+
+    def description(field: str, type_: T.DataType) -> str:
+        if type_ == T.StringType():
+            return field
+        return f"{field}{' (UTC)' if type_ == T.TimestampType() else ''}; null when absent or unreadable"
+
+    return tuple(Column(name, type_, description(field, type_), field) for name, type_, field in specs)
+
+
 S, L, I, B = T.StringType(), T.LongType(), T.IntegerType(), T.BooleanType()
 TS, D = T.TimestampType(), T.DateType()
 
@@ -112,6 +124,7 @@ _ENRICHMENT = _cols(
     ("ENRICHED_CATEGORY", S, "catalog category of ITEM_ID"),
     ("ENRICHED_DESCRIPTION", S, "catalog description of ITEM_ID"),
 )
+_LANDED = _cols(("PARTITION_DATE", D, "landing folder date dt=D"))
 _LOAD = _cols(
     ("LOAD_TIMESTAMP", TS, "when this row was written"),
     ("PROCESSING_VERSION", S, "FlowGuard version that wrote the row"),
@@ -123,19 +136,19 @@ ORDERS_RAW = Table(
     "PARTITION_DATE",
     "Every landing line of raw.orders.v1, one row per non-empty line, nothing dropped.",
     _ENVELOPE
-    + _cols(
-        ("EVENT_ID", S, "event_id", "event_id"),
-        ("EVENT_TYPE", S, "event_type", "event_type"),
-        ("EVENT_TIMESTAMP", TS, "event timestamp (UTC); null when unreadable", "timestamp"),
-        ("ORDER_ID", S, "order_id", "order_id"),
-        ("USER_ID", L, "user_id; null when unreadable", "user_id"),
-        ("ITEM_ID", L, "item_id; null when unreadable", "item_id"),
-        ("ITEM_NAME", S, "item_name", "item_name"),
-        ("QUANTITY", I, "quantity; null when absent or unreadable", "quantity"),
-        ("PRICE", MONEY, "unit price; null when unreadable", "price"),
-        ("STATUS", S, "status", "status"),
-        ("PARTITION_DATE", D, "landing folder date dt=D"),
-    ),
+    + _event_cols(
+        ("EVENT_ID", S, "event_id"),
+        ("EVENT_TYPE", S, "event_type"),
+        ("EVENT_TIMESTAMP", TS, "timestamp"),
+        ("ORDER_ID", S, "order_id"),
+        ("USER_ID", L, "user_id"),
+        ("ITEM_ID", L, "item_id"),
+        ("ITEM_NAME", S, "item_name"),
+        ("QUANTITY", I, "quantity"),
+        ("PRICE", MONEY, "price"),
+        ("STATUS", S, "status"),
+    )
+    + _LANDED,
     ("order_type", "restaurant_id", "city"),
     "raw.orders.v1",
 )  # fmt: skip
@@ -146,16 +159,16 @@ CLICKS_RAW = Table(
     "PARTITION_DATE",
     "Every landing line of raw.clicks.v1, one row per non-empty line, nothing dropped.",
     _ENVELOPE
-    + _cols(
-        ("EVENT_ID", S, "event_id", "event_id"),
-        ("EVENT_TYPE", S, "event_type", "event_type"),
-        ("EVENT_TIMESTAMP", TS, "event timestamp (UTC); null when unreadable", "timestamp"),
-        ("USER_ID", L, "user_id; null when unreadable", "user_id"),
-        ("SESSION_ID", S, "session_id", "session_id"),
-        ("ITEM_ID", L, "item_id; null when absent or unreadable", "item_id"),
-        ("DEVICE_TYPE", S, "device_type", "device_type"),
-        ("PARTITION_DATE", D, "landing folder date dt=D"),
-    ),
+    + _event_cols(
+        ("EVENT_ID", S, "event_id"),
+        ("EVENT_TYPE", S, "event_type"),
+        ("EVENT_TIMESTAMP", TS, "timestamp"),
+        ("USER_ID", L, "user_id"),
+        ("SESSION_ID", S, "session_id"),
+        ("ITEM_ID", L, "item_id"),
+        ("DEVICE_TYPE", S, "device_type"),
+    )
+    + _LANDED,
     ("is_click", "city"),
     "raw.clicks.v1",
 )  # fmt: skip

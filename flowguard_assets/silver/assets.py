@@ -74,10 +74,10 @@ def silver_asset(rules: Rules, kinds: set[str]) -> dg.AssetsDefinition:
         warehouse: Warehouse,
         thresholds: QualityThresholds,
     ) -> Iterator[Any]:
-        days = partition_days(context)
         with clear_failures():
             foods = catalog.load()
             context.log.info(f"Food catalog from {catalog.source}")
+            days = partition_days(context)
             rows = warehouse.read(bronze, days[0], days[-1], BRONZE_READ)
             silver = to_silver(rows, foods, rules, __version__)
             counts = _quality_counts(silver, rules, days)

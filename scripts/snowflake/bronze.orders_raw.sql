@@ -12,13 +12,13 @@ CREATE TABLE IF NOT EXISTS "BRONZE"."ORDERS_RAW" (
     "RAW_EVENT" VARCHAR COMMENT 'the event as text; the whole line when it is not JSON',
     "EVENT_ID" VARCHAR COMMENT 'event_id',
     "EVENT_TYPE" VARCHAR COMMENT 'event_type',
-    "EVENT_TIMESTAMP" TIMESTAMP_NTZ(6) COMMENT 'event timestamp (UTC); null when unreadable',
+    "EVENT_TIMESTAMP" TIMESTAMP_NTZ(6) COMMENT 'timestamp (UTC); null when absent or unreadable',
     "ORDER_ID" VARCHAR COMMENT 'order_id',
-    "USER_ID" NUMBER(19,0) COMMENT 'user_id; null when unreadable',
-    "ITEM_ID" NUMBER(19,0) COMMENT 'item_id; null when unreadable',
+    "USER_ID" NUMBER(19,0) COMMENT 'user_id; null when absent or unreadable',
+    "ITEM_ID" NUMBER(19,0) COMMENT 'item_id; null when absent or unreadable',
     "ITEM_NAME" VARCHAR COMMENT 'item_name',
     "QUANTITY" NUMBER(10,0) COMMENT 'quantity; null when absent or unreadable',
-    "PRICE" NUMBER(18,2) COMMENT 'unit price; null when unreadable',
+    "PRICE" NUMBER(18,2) COMMENT 'price; null when absent or unreadable',
     "STATUS" VARCHAR COMMENT 'status',
     "PARTITION_DATE" DATE COMMENT 'landing folder date dt=D'
 )
