@@ -286,16 +286,16 @@ def test_an_unreachable_catalog_is_retried_then_alerted_by_host(tmp_path, receiv
 
 
 def test_alert_sensor_posts_late_gold_for_yesterday_once(receiver, monkeypatch):
-    import flowguard_assets.automation as automation
+    import flowguard_assets.automation.alerts as alerts
 
     class AtThreeUtc(datetime):
         @classmethod
         def now(cls, tz=None):
             return datetime(2026, 11, 27, 3, 0, 30, tzinfo=UTC)
 
-    monkeypatch.setattr(automation, "datetime", AtThreeUtc)
+    monkeypatch.setattr(alerts, "datetime", AtThreeUtc)
     with dg.instance_for_test() as instance:
-        for key in automation._GOLD:
+        for key in alerts._GOLD:
             instance.report_runless_asset_event(dg.AssetMaterialization(key, partition="2026-11-25"))
         cursor = evaluate_alerts(instance, receiver.url)
         evaluate_alerts(instance, receiver.url, cursor)

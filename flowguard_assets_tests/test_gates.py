@@ -7,7 +7,8 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from flowguard_assets.automation import alerts_for_run, sensors
+from flowguard_assets.automation import sensors
+from flowguard_assets.automation.alerts import alerts_for_run
 from flowguard_assets.generate import generate_landing
 from flowguard_assets.partitions import RANGE_END_TAG, RANGE_START_TAG
 from flowguard_assets.cli.runner import execute_range

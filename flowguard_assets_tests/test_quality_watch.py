@@ -7,7 +7,7 @@ from decimal import Decimal
 import dagster as dg
 import pytest
 
-from flowguard_assets.automation import alerts_for_run, late_gold_alerts
+from flowguard_assets.automation.alerts import alerts_for_run, late_gold_alerts
 from flowguard_assets.generate import AnomalyRates, generate_landing
 from flowguard_assets.quality_history import Verdict, record
 from flowguard_assets.resources.local_warehouse import LocalWarehouse
