@@ -6,7 +6,7 @@ gate blocks Gold for its own day only, on every path to Gold (`flowguard_assets.
 """
 
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import date
 from typing import Any
 
@@ -99,6 +99,12 @@ def _top_codes(codes: dict[str, int]) -> dict[str, int]:
     return dict(sorted(codes.items(), key=lambda item: (-item[1], item[0]))[:5])
 
 
+def silver_rates(figures: Mapping[str, Any]) -> tuple[float, float]:
+    """A Silver day's valid and duplicate rates; a day without rows is all valid, no duplicates."""
+    rows = figures["rows"]
+    return (figures["valid"] / rows, figures["duplicates"] / rows) if rows else (1.0, 0.0)
+
+
 def silver_verdicts(
     rules: Rules, figures: dict[date, dict[str, Any]], bounds: QualityThresholds
 ) -> list[Verdict]:
@@ -107,8 +113,7 @@ def silver_verdicts(
     table, verdicts = rules.table, []
     for day, s in figures.items():
         rows = s["rows"]
-        valid_rate = s["valid"] / rows if rows else 1.0
-        duplicate_rate = s["duplicates"] / rows if rows else 0.0
+        valid_rate, duplicate_rate = silver_rates(s)
         verdicts += [
             Verdict(
                 dg.AssetCheckKey(table.asset_key, "valid_rate"),

@@ -2,7 +2,7 @@
 two gates (SPEC §4), evaluated from the figures gathered while the day is written."""
 
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import date
 from typing import Any
 
@@ -25,7 +25,7 @@ from flowguard_assets.transforms.silver import (
     to_silver,
 )
 from flowguard_assets.assets_kit import add_daily_metadata, percent, table_asset
-from flowguard_assets.checks import emit, gate_specs, silver_verdicts
+from flowguard_assets.checks import emit, gate_specs, silver_rates, silver_verdicts
 from flowguard_assets.failures import clear_failures
 from flowguard_assets.resources.thresholds import QualityThresholds
 
@@ -46,10 +46,9 @@ def _quality_counts(silver: DataFrame, rules: Rules, days: list[date]) -> DailyC
     return DailyCounts(silver, rules.table.partition_column, days, conditions, examples)
 
 
-def _day_metadata(figures: dict[str, int], codes: tuple[str, ...]) -> dict[str, object]:
+def _day_metadata(figures: Mapping[str, Any], codes: tuple[str, ...]) -> dict[str, object]:
     rows = figures["rows"]
-    valid_rate = figures["valid"] / rows if rows else 1.0
-    duplicate_rate = figures["duplicates"] / rows if rows else 0.0
+    valid_rate, duplicate_rate = silver_rates(figures)
     return {
         "dagster/row_count": rows,
         "valid": figures["valid"],
