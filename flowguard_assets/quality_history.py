@@ -41,20 +41,20 @@ def record(warehouse: Warehouse, run_id: str, verdicts: Sequence[Verdict]) -> No
         return
     evaluated_at = datetime.now(UTC).replace(tzinfo=None)
     rows = [
-        (
-            v.check.name,
-            v.check.asset_key.to_user_string(),
-            v.passed,
-            v.severity.value,
-            _decimal(v.observed),
-            _decimal(v.threshold),
-            json.dumps(v.metadata, default=str, sort_keys=True),
-            run_id,
-            evaluated_at,
-            v.day,
-        )
+        {
+            "CHECK_NAME": v.check.name,
+            "ASSET_KEY": v.check.asset_key.to_user_string(),
+            "PASSED": v.passed,
+            "SEVERITY": v.severity.value,
+            "OBSERVED": _decimal(v.observed),
+            "THRESHOLD": _decimal(v.threshold),
+            "DETAILS": json.dumps(v.metadata, default=str, sort_keys=True),
+            "RUN_ID": run_id,
+            "EVALUATED_AT": evaluated_at,
+            "PARTITION_DATE": v.day,
+        }
         for v in verdicts
     ]
-    assets = sorted({row[1] for row in rows})
+    assets = sorted({row["ASSET_KEY"] for row in rows})
     days = sorted({v.day for v in verdicts})
     warehouse.write_rows(CHECK_RESULTS, rows, days, scope={"RUN_ID": [run_id], "ASSET_KEY": assets})

@@ -68,13 +68,13 @@ def test_profile_counts_rows_fields_and_keeps_a_short_example_of_unknown_fields(
         ("not json",),
     ]
     bronze = spark.createDataFrame([(text, DAYS[0]) for (text,) in lines], "RAW_EVENT string, PARTITION_DATE date")
-    rows = {r["FIELD"]: r.asDict() for r in profile.to_profile(bronze, ORDERS_RAW.event_fields).collect()}
+    rows = {r["FIELD"]: r for r in profile.to_profile(bronze, ORDERS_RAW.event_fields, {DAYS[0]: 3})}
     assert {f: (r["ROW_COUNT"], r["EVENTS"]) for f, r in rows.items()} == {"event_id": (3, 2), "note": (3, 1), "nested": (3, 1)}
     assert rows["note"]["EXAMPLE"] == "x" * 80
     assert rows["nested"]["EXAMPLE"] == '{"k":[1,2]}'
     assert rows["event_id"]["EXAMPLE"] is None  # a contract field needs no example
     empty = spark.createDataFrame([("not json", DAYS[1])], "RAW_EVENT string, PARTITION_DATE date")
-    (only,) = profile.to_profile(empty, ORDERS_RAW.event_fields).collect()
+    (only,) = profile.to_profile(empty, ORDERS_RAW.event_fields, {DAYS[1]: 1})
     assert (only["ROW_COUNT"], only["FIELD"]) == (1, None)
 
 

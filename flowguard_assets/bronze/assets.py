@@ -3,7 +3,7 @@ watch what the gates miss: volume and new fields (SPEC §4)."""
 
 
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import dagster as dg
@@ -86,15 +86,16 @@ def _watch_verdicts(
 
 
 def _profiles(
-    warehouse: Warehouse, table: Table, profile_table: Table, days: list[date]
+    warehouse: Warehouse, table: Table, profile_table: Table, days: list[date], rows: dict[date, int]
 ) -> dict[date, profile.DayProfile]:
-    """Write the profile of the run's days from the Bronze just written, and return it with the
-    profiles of every earlier day."""
+    """Write the profile of the run's days (holding `rows` rows each) from the Bronze just
+    written, and return it with the profiles of every earlier day."""
     written = warehouse.read(table, days[0], days[-1], ["RAW_EVENT", "PARTITION_DATE"])
-    warehouse.write(profile_table, profile.to_profile(written, table.event_fields).toArrow(), days)
-    start = daily_partitions.start.date()
-    rows = warehouse.read(profile_table, start, days[-1]).collect()
-    return profile.day_profiles([row.asDict() for row in rows])
+    profiled = profile.to_profile(written, table.event_fields, rows)
+    warehouse.write_rows(profile_table, profiled, days)
+    start, before = daily_partitions.start.date(), days[0] - timedelta(days=1)
+    earlier = [row.asDict() for row in warehouse.read(profile_table, start, before).collect()] if before >= start else []
+    return profile.day_profiles(earlier + profiled)
 
 
 def bronze_asset(table: Table, profile_table: Table, storage: str) -> dg.AssetsDefinition:
@@ -118,7 +119,10 @@ def bronze_asset(table: Table, profile_table: Table, storage: str) -> dg.AssetsD
                     {"rows": F.lit(True), "malformed_lines": F.col("_MALFORMED")},
                 )
                 warehouse.write(table, counts.df, days)
-            profiles = _profiles(warehouse, table, profile_table, days)
+            figures_by_day = counts.by_day()
+            profiles = _profiles(
+                warehouse, table, profile_table, days, {day: f["rows"] for day, f in figures_by_day.items()}
+            )
         add_daily_metadata(
             context,
             {
@@ -128,7 +132,7 @@ def bronze_asset(table: Table, profile_table: Table, storage: str) -> dg.AssetsD
                     "malformed_lines": figures["malformed_lines"],
                     "malformed_pct": percent(figures["malformed_lines"] / figures["rows"] if figures["rows"] else 0.0),
                 }
-                for day, figures in counts.by_day().items()
+                for day, figures in figures_by_day.items()
             },
         )
         yield dg.MaterializeResult(metadata={"topic": topic})

@@ -79,10 +79,10 @@ class Warehouse(SparkBacked):
     def write_rows(
         self,
         table: Table,
-        rows: Sequence[tuple],
+        rows: Sequence[Mapping[str, object]],
         partitions: Sequence[date],
         scope: Mapping[str, Sequence[str]] | None = None,
     ) -> None:
-        """`write` for a few rows made in Python (tuples in `table`'s column order), without Spark."""
-        arrow = pa.Table.from_pylist([dict(zip(table.column_names, row)) for row in rows], schema=arrow_schema(table))
+        """`write` for a few rows made in Python (column -> value), without Spark."""
+        arrow = pa.Table.from_pylist(list(rows), schema=arrow_schema(table))
         self.write(table, arrow, partitions, scope)

@@ -1,5 +1,5 @@
 """Silver assets: Bronze deduplicated, validated, flagged and enriched (SPEC §3), each with its
-two gates (SPEC §4), evaluated from the figures gathered while the day is written."""
+two gates (SPEC §4), evaluated from one aggregation of the day as written."""
 
 
 from collections.abc import Iterator, Mapping
@@ -15,7 +15,7 @@ from flowguard_assets.partitions import partition_days
 from flowguard_assets.resources.catalog import FoodCatalogResource
 from flowguard_assets.resources.warehouse import Warehouse
 from flowguard_assets.tables import DAILY_BUYERS, ORDERS_CLEAN
-from flowguard_assets.transforms.metrics import DailyCounts
+from flowguard_assets.transforms.metrics import daily_figures
 from flowguard_assets.transforms.silver import (
     BRONZE_READ,
     CLICK_RULES,
@@ -30,8 +30,9 @@ from flowguard_assets.failures import clear_failures
 from flowguard_assets.resources.thresholds import QualityThresholds
 
 
-def _quality_counts(silver: DataFrame, rules: Rules, days: list[date]) -> DailyCounts:
-    """Rows, valid, duplicates and each code per day, and example INGESTION_IDs of the flagged."""
+def _quality_figures(silver: DataFrame, rules: Rules, days: list[date]) -> dict[date, dict[str, Any]]:
+    """Rows, valid, duplicates and each code per day of the written `silver`, and example
+    INGESTION_IDs of the flagged."""
     errors = F.split(F.col("VALIDATION_ERRORS"), ",")
     conditions = {
         "rows": F.lit(True),
@@ -43,7 +44,7 @@ def _quality_counts(silver: DataFrame, rules: Rules, days: list[date]) -> DailyC
         "invalid_examples": (~F.col("IS_VALID"), F.col("INGESTION_ID")),
         "duplicate_examples": (F.col("IS_DUPLICATE"), F.col("INGESTION_ID")),
     }
-    return DailyCounts(silver, rules.table.partition_column, days, conditions, examples)
+    return daily_figures(silver, rules.table.partition_column, days, conditions, examples)
 
 
 def _day_metadata(figures: Mapping[str, Any], codes: tuple[str, ...]) -> dict[str, object]:
@@ -78,13 +79,11 @@ def silver_asset(rules: Rules, kinds: set[str]) -> dg.AssetsDefinition:
             context.log.info(f"Food catalog from {catalog.source}")
             days = partition_days(context)
             rows = warehouse.read(bronze, days[0], days[-1], BRONZE_READ)
-            silver = to_silver(rows, foods, rules, __version__)
-            counts = _quality_counts(silver, rules, days)
-            warehouse.write(table, counts.df, days)
+            warehouse.write(table, to_silver(rows, foods, rules, __version__), days)
+            written = warehouse.read(table, days[0], days[-1])
+            figures = _quality_figures(written, rules, days)
             if table is ORDERS_CLEAN:
-                written = warehouse.read(ORDERS_CLEAN, days[0], days[-1])
                 warehouse.write(DAILY_BUYERS, to_daily_buyers(written, __version__).toArrow(), days)
-        figures = counts.by_day()
         add_daily_metadata(context, {day: _day_metadata(f, codes) for day, f in figures.items()})
         yield dg.MaterializeResult(metadata={"catalog": catalog.source})
         with clear_failures():

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 from statistics import median
 
-from pyspark.sql import DataFrame, Window
+from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
@@ -19,35 +19,47 @@ MIN_HISTORY = 3  # fewer than this, and the checks pass, saying so
 EXAMPLE_LENGTH = 80
 
 
-def to_profile(bronze: DataFrame, known: Sequence[str]) -> DataFrame:
-    """Per day of `bronze` (PARTITION_DATE, RAW_EVENT): ROW_COUNT, and one row per top-level
-    event field with EVENTS (how many events carry it) and, for a field the contract does not name
-    (not in `known`), an EXAMPLE; a day without any event field has one row with FIELD null.
+def to_profile(bronze: DataFrame, known: Sequence[str], rows: Mapping[date, int]) -> list[dict]:
+    """The profile rows of `bronze` (PARTITION_DATE, RAW_EVENT), whose days hold `rows` rows:
+    per day with rows, its ROW_COUNT and one row per top-level event field with EVENTS (how many
+    events carry it) and, for a field the contract does not name (not in `known`), an EXAMPLE; a
+    day without any event field has one row with FIELD null.
 
-    One aggregation of the events' keys: every event's keys are scanned, only the events that
-    carry an unknown field are parsed for an example, and a day's rows are counted on the first
-    key of each event (or its only row, when it has none)."""
+    One light pass counts every event's keys; only when a field outside `known` shows up, a
+    second pass parses the events that carry one, for an example."""
     keys = F.array_distinct(F.json_object_keys("RAW_EVENT"))
-    named = F.lit(list(known)) if known else F.array().cast("array<string>")
-    is_unknown = lambda field: ~F.array_contains(named, field)  # noqa: E731
-    fields = F.from_json("RAW_EVENT", T.MapType(T.StringType(), T.StringType()))
-    unknown = F.when(F.exists(keys, is_unknown), F.map_filter(fields, lambda k, _: is_unknown(k)))
-    exploded = bronze.select("PARTITION_DATE", unknown.alias("_UNKNOWN"), F.posexplode_outer(keys).alias("_POS", "FIELD"))
-    example = F.when(is_unknown(F.col("FIELD")), F.coalesce(F.try_element_at("_UNKNOWN", F.col("FIELD")), F.lit("null")))
-    per_field = exploded.groupBy("PARTITION_DATE", "FIELD").agg(
-        F.count_if(F.coalesce(F.col("_POS") == 0, F.lit(True))).alias("_ROWS"),
-        F.count(F.lit(1)).alias("_EVENTS"),
-        F.substring(F.min(example), 1, EXAMPLE_LENGTH).alias("EXAMPLE"),
+    counted = (
+        bronze.select("PARTITION_DATE", F.explode(keys).alias("FIELD"))
+        .groupBy("PARTITION_DATE", "FIELD")
+        .agg(F.count(F.lit(1)).alias("EVENTS"))
+        .collect()
     )
-    day = Window.partitionBy("PARTITION_DATE")
-    return per_field.select(
-        F.sum("_ROWS").over(day).alias("ROW_COUNT"),
-        "FIELD",
-        F.when(F.col("FIELD").isNotNull(), F.col("_EVENTS")).alias("EVENTS"),
-        "EXAMPLE",
-        "PARTITION_DATE",
-        F.count("FIELD").over(day).alias("_FIELDS"),
-    ).where(F.col("FIELD").isNotNull() | (F.col("_FIELDS") == 0)).drop("_FIELDS")
+    unknown = sorted({row["FIELD"] for row in counted} - set(known))
+    examples = _examples(bronze, keys, unknown) if unknown else {}
+    by_day: dict[date, list[dict]] = {day: [] for day, count in sorted(rows.items()) if count}
+    for row in sorted(counted, key=lambda r: (r["PARTITION_DATE"], r["FIELD"])):
+        day, field = row["PARTITION_DATE"], row["FIELD"]
+        example = examples.get((day, field))
+        by_day[day].append({"FIELD": field, "EVENTS": row["EVENTS"], "EXAMPLE": example})
+    return [
+        {"ROW_COUNT": rows[day], "PARTITION_DATE": day, **field}
+        for day, fields in by_day.items()
+        for field in fields or [{"FIELD": None, "EVENTS": None, "EXAMPLE": None}]
+    ]
+
+
+def _examples(bronze: DataFrame, keys: Column, fields: list[str]) -> dict[tuple[date, str], str]:
+    """Per day and field of `fields`: its smallest value as JSON text (`null` for JSON null),
+    at most EXAMPLE_LENGTH characters, from the events that carry one of them."""
+    values = F.from_json("RAW_EVENT", T.MapType(T.StringType(), T.StringType()))
+    wanted = F.lit(fields)
+    found = (
+        bronze.where(F.arrays_overlap(keys, wanted))
+        .select("PARTITION_DATE", F.explode(F.map_filter(values, lambda k, _: F.array_contains(wanted, k))).alias("FIELD", "VALUE"))
+        .groupBy("PARTITION_DATE", "FIELD")
+        .agg(F.substring(F.min(F.coalesce("VALUE", F.lit("null"))), 1, EXAMPLE_LENGTH).alias("EXAMPLE"))
+    )
+    return {(r["PARTITION_DATE"], r["FIELD"]): r["EXAMPLE"] for r in found.collect()}
 
 
 @dataclass(frozen=True)
