@@ -46,6 +46,12 @@ def env(tmp_path):
     }
 
 
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
 def cli(env, *args: str, timeout: int = 900) -> subprocess.CompletedProcess:
     return subprocess.run(
         [str(BIN / args[0]), *args[1:]], env=env, capture_output=True, text=True, timeout=timeout
@@ -170,7 +176,7 @@ def test_flowguard_errors_are_one_line_with_a_non_zero_exit(env):
     bad = cli({**env, "FLOWGUARD_MIN_VALID_RATE": "lots"}, "flowguard", "status")
     assert bad.returncode == 2
     assert bad.stderr == "flowguard: FLOWGUARD_MIN_VALID_RATE must be a number between 0 and 1, got 'lots'\n"
-    for command in ("generate", "run", "demo", "status", "doctor", "ui", "load-catalog", "ddl"):
+    for command in ("generate", "run", "demo", "status", "doctor", "ui", "spark", "load-catalog", "ddl"):
         helped = cli(env, "flowguard", command, "--help")
         assert helped.returncode == 0 and "usage: flowguard" in helped.stdout, command
 
@@ -189,10 +195,11 @@ def test_doctor_says_ok_or_why_not(env):
 
 
 def test_ui_creates_the_instance_first_and_stops_on_sigterm_from_a_script(env):
-    """`flowguard ui` (make ui) started as a script's background job, which ignores SIGINT."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    """`flowguard ui` (make ui) started as a script's background job, which ignores SIGINT: it
+    starts the instance's warm Spark Connect server for its runs, and stops it on the way out."""
+    port, spark_port = free_port(), free_port()
+    env = {**env, "FLOWGUARD_SPARK_PORT": str(spark_port)}
+    env.pop("SPARK_REMOTE", None)
     ui = subprocess.Popen(
         [str(BIN / "flowguard"), "ui", "--port", str(port)], env=env, cwd=Path(__file__).parents[1],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
@@ -209,8 +216,10 @@ def test_ui_creates_the_instance_first_and_stops_on_sigterm_from_a_script(env):
                 assert ui.poll() is None and time.monotonic() < deadline, "the UI did not come up"
                 time.sleep(2)
         assert (Path(env["DAGSTER_HOME"]) / "history" / "runs.db").exists()
+        assert cli(env, "flowguard", "spark", "status").stdout.startswith(f"Spark Connect server up: sc://127.0.0.1:{spark_port},")
         ui.send_signal(signal.SIGTERM)
         assert ui.wait(timeout=90) is not None
+        assert cli(env, "flowguard", "spark", "status").returncode == 1  # stopped with the UI
     finally:
         if ui.poll() is None:
             os.killpg(ui.pid, signal.SIGKILL)

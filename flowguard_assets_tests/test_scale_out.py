@@ -23,7 +23,7 @@ from flowguard_assets.errors import LandingError
 from flowguard_assets.landing import landing_files, scan
 from flowguard_assets.tables import ALL_TABLES
 from flowguard_assets_tests.harness import read_table, without
-from flowguard_assets_tests.test_cli import cli
+from flowguard_assets_tests.test_cli import cli, free_port
 
 SPARK_HOME = Path(pyspark.__file__).parent
 MASTER = "org.apache.spark.deploy.master.Master"
@@ -31,12 +31,6 @@ WORKER = "org.apache.spark.deploy.worker.Worker"
 CONNECT = "org.apache.spark.sql.connect.service.SparkConnectServer"
 # When and by which run a row was written, not what it says.
 LOAD_TIMES = ("INGESTION_TIMESTAMP", "LOAD_TIMESTAMP", "EVALUATED_AT", "RUN_ID")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def spark_env(tmp_path: Path) -> dict[str, str]:

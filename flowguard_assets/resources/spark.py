@@ -98,12 +98,25 @@ class SparkResource(LazyPySparkResource):
         session = super().spark_session
         if started:
             remote = self.spark_config.get("spark.remote")
-            version = _probe(session, remote) if remote else session.version
+            version = session.version
             where = f"the Spark Connect server {remote}" if remote else f"a local session ({self._master})"
             dg.get_dagster_logger().info(f"Spark session started: Spark {version} on {where}")
             if not self._master.startswith("local"):
                 self._ship_package(session)
         return session
+
+    def _init_session(self) -> None:
+        """A Connect session is probed before it is configured: setting its configuration is
+        already a call to the server, and the client's default retries wait for minutes."""
+        remote = self.spark_config.get("spark.remote")
+        if remote and self._spark_session is None:
+            session = SparkSession.getActiveSession() or SparkSession.builder.remote(remote).create()
+            _probe(session, remote)
+            for key, value in self.spark_config.items():
+                if key != "spark.remote":
+                    session.conf.set(key, value)
+            self._spark_session = session
+        super()._init_session()
 
     def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
         """A run's Connect session ends with the run, so the server keeps nothing of it (cached
@@ -126,13 +139,13 @@ class SparkResource(LazyPySparkResource):
             session.sparkContext.addPyFile(str(archive))
 
 
-def _probe(session: SparkSession, remote: str) -> str:
-    """The server's Spark version, asked with few retries: an unreachable server fails the run
+def _probe(session: SparkSession, remote: str) -> None:
+    """Ask the server its Spark version with few retries: an unreachable server fails the run
     before any work, naming its URL; then the run's own, longer, retries apply."""
     client = session.client
     client.set_retry_policies([DefaultPolicy(max_retries=_PROBE_RETRIES)])
     try:
-        version = session.version
+        session.version
     except Exception as error:
         session.stop()
         reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
@@ -141,7 +154,6 @@ def _probe(session: SparkSession, remote: str) -> str:
             " start it with `flowguard spark start`, or unset SPARK_REMOTE for a local session"
         ) from None
     client.set_retry_policies([DefaultPolicy(max_retries=_RUN_RETRIES)])
-    return version
 
 
 class SparkBacked(dg.ConfigurableResource):
