@@ -1,6 +1,7 @@
 """Running FlowGuard's assets for a range of days through Dagster's Python API, with progress."""
 
 import os
+import shutil
 import sys
 import uuid
 from concurrent.futures import ThreadPoolExecutor, wait
@@ -48,10 +49,17 @@ class RunOutcome:
     metadata: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
 
 
+LOCAL_DAGSTER_YAML = Path(__file__).resolve().parents[2] / "deploy" / "dagster.local.yaml"
+
+
 def instance() -> dg.DagsterInstance:
-    """The Dagster instance of DAGSTER_HOME (default `./.dagster`), as the UI and daemon use."""
+    """The Dagster instance of DAGSTER_HOME (default `./.dagster`), as the UI and daemon use. A
+    DAGSTER_HOME without a dagster.yaml gets FlowGuard's laptop one (deploy/dagster.local.yaml)."""
     home = Path(os.environ.setdefault("DAGSTER_HOME", str(Path(".dagster").absolute())))
     home.mkdir(parents=True, exist_ok=True)
+    config = home / "dagster.yaml"
+    if not config.exists() and LOCAL_DAGSTER_YAML.exists():
+        shutil.copyfile(LOCAL_DAGSTER_YAML, config)
     return dg.DagsterInstance.get()
 
 
