@@ -239,7 +239,14 @@ def cmd_ddl(args: argparse.Namespace) -> None:
 
 def cmd_status(args: argparse.Namespace) -> int:
     from flowguard_assets.cli.runner import instance
-    from flowguard_assets.cli.status import gold_blocked, partition_statuses, recent_days, render, watch_statuses
+    from flowguard_assets.cli.status import (
+        gold_blocked,
+        partition_statuses,
+        recent_days,
+        render,
+        tables_text,
+        watch_statuses,
+    )
 
     if args.start or args.end:
         days = day_range(args.start or args.end, args.end or args.start, STATUS_MOST_DAYS)
@@ -254,7 +261,7 @@ def cmd_status(args: argparse.Namespace) -> int:
         if status.state in ("failing", "failed"):
             failing.setdefault(status.day, []).append(status.asset)
     if failing:
-        days_failing = ", ".join(f"{day} ({', '.join(assets)})" for day, assets in sorted(failing.items()))
+        days_failing = ", ".join(f"{day} ({tables_text(assets)})" for day, assets in sorted(failing.items()))
         print(f"FAILING: the latest check or run failed on {days_failing}")
         return 1
     print(f"OK: no latest check failed on {days[0]}..{days[-1]}")

@@ -148,13 +148,20 @@ def _days_text(days: Sequence[date]) -> str:
     return ", ".join(str(r[0]) if len(r) == 1 else f"{r[0]}..{r[-1]}" for r in runs)
 
 
+def tables_text(assets: Sequence[str]) -> str:
+    return ", ".join(assets) if len(assets) <= 3 else f"{len(assets)} tables"
+
+
 def reasons(statuses: list[PartitionStatus]) -> list[str]:
-    """One line per asset and reason, naming its days."""
-    grouped: dict[tuple[str, str, str], list[date]] = {}
+    """One line per reason, naming its days and tables."""
+    grouped: dict[tuple[str, str], dict[str, set[date]]] = {}
     for s in statuses:
         if s.reason:
-            grouped.setdefault((SYMBOLS[s.state], s.asset, s.reason), []).append(s.day)
-    return [f"{symbol} {asset} {_days_text(days)}: {why}" for (symbol, asset, why), days in grouped.items()]
+            grouped.setdefault((SYMBOLS[s.state], s.reason), {}).setdefault(s.asset, set()).add(s.day)
+    return [
+        f"{symbol} {_days_text(sorted(set().union(*cells.values())))} ({tables_text(list(cells))}): {why}"
+        for (symbol, why), cells in grouped.items()
+    ]
 
 
 def render(statuses: list[PartitionStatus], days: Sequence[date], blocked: dict[date, str]) -> str:
