@@ -56,14 +56,15 @@ def gate_verdict(verdicts: list[Verdict]) -> str:
 def _day_metadata(
     figures: Mapping[str, Any], codes: tuple[str, ...], gate: str, catalog: str
 ) -> dict[str, object]:
-    """A Silver day's metadata: the gates' verdict first, then the rates the UI plots first; all
-    per partition (a run-wide entry would be listed before them)."""
+    """A Silver day's metadata: the gates' verdict first, then the rates as percentages, named so
+    the UI, which plots entries sorted by name ('%' before letters), plots them first; all per
+    partition (a run-wide entry would be listed before them)."""
     rows = figures["rows"]
     valid_rate, duplicate_rate = silver_rates(figures)
     return {
         "gate": gate,
-        "valid_pct": percent(valid_rate),
-        "duplicate_pct": percent(duplicate_rate),
+        "% valid": percent(valid_rate),
+        "% duplicates": percent(duplicate_rate),
         "dagster/row_count": rows,
         "valid": figures["valid"],
         "invalid": rows - figures["valid"],
