@@ -1,15 +1,19 @@
 """FlowGuard end-to-end benchmark: the whole Bronze -> Gold chain with checks, through Dagster,
-side by side with the DuckDB reference (`../shared/bench/duckdb_reference.py`, the SPEC in plain
-DuckDB SQL) on the same landing zone, and optionally a bare-PySpark baseline.
+cold and warm, side by side with the DuckDB reference (`../shared/bench/duckdb_reference.py`, the
+SPEC in plain DuckDB SQL) on the same landing zone, in one invocation.
 
-    .venv/bin/python benchmarks/run_benchmark.py --scenario one-day --repeat 3   # FlowGuard / DuckDB
+    .venv/bin/python benchmarks/run_benchmark.py --scenario one-day --repeat 3   # cold, warm / DuckDB
     .venv/bin/python benchmarks/run_benchmark.py --scenario one-day --scale 0.1  # a quick look
     .venv/bin/python benchmarks/run_benchmark.py --scenario fixed-cost           # ~1,000 events, also via the CLI
+    .venv/bin/python benchmarks/run_benchmark.py --scenario one-day --soak 20    # 20 warm runs: the server's heap
 
-Each measured run is a fresh process, as a scheduled run is, so start-up is counted. Prints per
-run: wall time, events per second, where FlowGuard's time goes (code location load, Spark start,
-each step, orchestration between steps), Spark session starts, and the peak memory of the Spark
-driver (JVM) and of the Python process; then the median of the repeats and the ratios.
+Each measured run is a fresh process, as a scheduled run is, so start-up is counted. Cold: the run
+starts a local Spark session. Warm: the benchmark starts FlowGuard's Spark Connect server with
+`flowguard spark start`, makes one warm-up run, then times the runs on it. Prints per run: wall
+time, events per second, where FlowGuard's time goes (code location load, Spark start, each step,
+orchestration between steps), the Spark jobs the run ran, and the peak memory of the Spark driver
+(JVM) and of the Python process; then the median of the repeats, the ratios, and a bare start (a
+fresh Python process that starts a local Spark session and counts one row) to compare with.
 """
 
 import argparse
@@ -20,6 +24,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -101,6 +106,7 @@ def run_dagster(landing: Path, warehouse: Path, days: int) -> dict:
     os.environ.update(FLOWGUARD_LANDING_DIR=str(landing), FLOWGUARD_WAREHOUSE_DIR=str(warehouse))
     loading = time.perf_counter()
     import dagster as dg
+    from pyspark.sql import SparkSession
 
     from flowguard_assets import defs
     from flowguard_assets.cli.runner import execute_range
@@ -121,6 +127,8 @@ def run_dagster(landing: Path, warehouse: Path, days: int) -> dict:
     }
     spark = [e.timestamp for e in logs if "Spark session started" in e.user_message]
     first = min(e.timestamp for e in logs)
+    session = SparkSession.getActiveSession()
+    jobs = None if os.environ.get("SPARK_REMOTE") else spark_jobs(session.sparkContext.uiWebUrl)
     phases = {
         "code location load": began - loading,
         "run start to Spark started": (spark[0] - first) if spark else 0.0,
@@ -128,8 +136,28 @@ def run_dagster(landing: Path, warehouse: Path, days: int) -> dict:
     }
     return {
         "success": result.success, "wall": wall, "steps": steps, "phases": phases,
-        "spark_starts": len(spark), "jvm_peak_kib": jvm_peak,
+        "spark_starts": len(spark), "jvm_peak_kib": jvm_peak, "spark_jobs": jobs,
     }  # fmt: skip
+
+
+def spark_jobs(ui_url: str) -> int:
+    """The Spark jobs the one application behind the Spark UI at `ui_url` has run so far."""
+    def get(path: str) -> list:
+        with urllib.request.urlopen(f"{ui_url}/api/v1/applications{path}", timeout=10) as response:
+            return json.load(response)
+
+    (app,) = get("")
+    return len(get(f"/{app['id']}/jobs"))
+
+
+def run_bare() -> dict:
+    """A bare start: a fresh Python process that starts a local Spark session and counts one row."""
+    code = "from pyspark.sql import SparkSession; SparkSession.builder.master('local[*]').getOrCreate().range(1).count()"
+    began = time.perf_counter()
+    subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)
+    wall = time.perf_counter() - began
+    return {"success": True, "wall": wall, "steps": {}, "phases": {}, "spark_starts": 1, "jvm_peak_kib": 0,
+            "python_peak_kib": 0, "process": wall}  # fmt: skip
 
 
 def run_duckdb(landing: Path, reference: Path, days: int) -> dict:
@@ -200,15 +228,18 @@ def run_baseline(landing: Path, warehouse: Path, days: int) -> dict:
     return {"success": True, "wall": wall, "steps": steps, "phases": {}, "spark_starts": 1, "jvm_peak_kib": jvm_peak}
 
 
-def run_cli(landing: Path, warehouse: Path, days: int) -> dict:
+def run_cli(landing: Path, warehouse: Path, days: int, remote: str | None) -> dict:
     """`dagster asset materialize` of every table asset for the days, as a user types it, on a
-    fresh DAGSTER_HOME: the whole process is the figure."""
+    fresh DAGSTER_HOME (on the Spark Connect server at `remote`, if any): the whole process is
+    the figure."""
     from flowguard_assets.tables import BRONZE_TABLES, CLICKS_CLEAN, GOLD_TABLES, ORDERS_CLEAN
 
     start, end = _days(days)
     keys = [t.asset_key.to_user_string() for t in (*BRONZE_TABLES, ORDERS_CLEAN, CLICKS_CLEAN, *GOLD_TABLES)]
     home = Path(tempfile.mkdtemp(prefix="flowguard-bench-home-"))
     env = {**os.environ, "DAGSTER_HOME": str(home), "FLOWGUARD_LANDING_DIR": str(landing), "FLOWGUARD_WAREHOUSE_DIR": str(warehouse)}
+    if remote:
+        env["SPARK_REMOTE"] = remote
     command = [
         str(Path(sys.executable).with_name("dagster")), "asset", "materialize", "-m", "flowguard_assets",
         "--select", ",".join(keys), "--partition-range", f"{start}...{end}",
@@ -222,11 +253,13 @@ def run_cli(landing: Path, warehouse: Path, days: int) -> dict:
             "python_peak_kib": 0, "spark_starts": (done.stdout + done.stderr).count("Spark session started")}  # fmt: skip
 
 
-def measure(mode: str, landing: Path, warehouse: Path, days: int) -> dict:
-    """Run `mode` in a fresh Python process and collect its figures."""
+def measure(mode: str, landing: Path, warehouse: Path, days: int, remote: str | None = None) -> dict:
+    """Run `mode` in a fresh Python process (on the Spark Connect server at `remote`, if any) and
+    collect its figures."""
     command = [sys.executable, __file__, "--child", mode, str(landing), str(warehouse), str(days)]
+    env = {**os.environ, "SPARK_REMOTE": remote} if remote else {k: v for k, v in os.environ.items() if k != "SPARK_REMOTE"}
     began = time.perf_counter()
-    done = subprocess.run(command, capture_output=True, text=True, cwd=Path(__file__).parents[1])
+    done = subprocess.run(command, capture_output=True, text=True, cwd=Path(__file__).parents[1], env=env)
     if done.returncode != 0:
         sys.exit(f"{mode} run failed:\n{done.stderr[-3000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1]) | {"process": time.perf_counter() - began}
@@ -236,7 +269,7 @@ def report(name: str, mode: str, figures: dict, events: int) -> None:
     print(
         f"{name:<14} {mode:<9} wall {figures['wall']:7.1f} s (process {figures['process']:6.1f} s)"
         f"   {events / figures['wall']:9,.0f} events/s"
-        f"   spark starts {figures['spark_starts']}   driver JVM peak {figures['jvm_peak_kib'] / 2**20:5.2f} GiB"
+        f"   spark jobs {figures.get('spark_jobs')}   driver JVM peak {figures['jvm_peak_kib'] / 2**20:5.2f} GiB"
         f"   python peak {figures['python_peak_kib'] / 2**20:5.2f} GiB"
         + ("" if figures["success"] else "   RUN FAILED")
     )
@@ -246,11 +279,69 @@ def report(name: str, mode: str, figures: dict, events: int) -> None:
         print(f"{'':<26}{'step ' + step:<42}{seconds:7.1f} s")
 
 
+class WarmServer:
+    """FlowGuard's Spark Connect server, started and stopped with `flowguard spark`, on an instance
+    of its own; `jobs()` counts the Spark jobs it has run."""
+
+    def __init__(self, workdir: Path):
+        self.env = {**os.environ, "DAGSTER_HOME": str(workdir / "spark-home"), "FLOWGUARD_SPARK_PORT": str(_free_port())}
+        Path(self.env["DAGSTER_HOME"]).mkdir(parents=True, exist_ok=True)
+        began = time.perf_counter()
+        self._flowguard("start")
+        self.start_seconds = time.perf_counter() - began
+        self.state = json.loads((Path(self.env["DAGSTER_HOME"]) / "spark" / "server.json").read_text())
+        self.url = self.state["url"]
+
+    def _flowguard(self, action: str) -> str:
+        flowguard = str(Path(sys.executable).with_name("flowguard"))
+        return subprocess.run([flowguard, "spark", action], env=self.env, check=True, capture_output=True, text=True).stdout
+
+    def jobs(self) -> int:
+        return spark_jobs(self.state["ui_url"])
+
+    def heap_after_gc(self) -> int:
+        """Bytes of heap in use after a full GC (`jcmd GC.run`, where the JDK has it)."""
+        subprocess.run(["jcmd", str(self.state["pid"]), "GC.run"], capture_output=True)
+        time.sleep(1)
+        with urllib.request.urlopen(f"{self.state['ui_url']}/metrics/json/", timeout=10) as response:
+            gauges = json.load(response)["gauges"]
+        return next(int(g["value"]) for name, g in gauges.items() if name.endswith(".jvm.heap.used"))
+
+    def stop(self) -> None:
+        self._flowguard("stop")
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _trial(mode: str, name: str, landing: Path, workdir: Path, days: int, reference: Path, server: WarmServer | None) -> dict:
+    """One measured run of `mode`: cold and warm FlowGuard, the CLI (cold, warm), DuckDB, baseline."""
+    if mode == "duckdb":
+        return run_duckdb(landing, reference, days)
+    warm = mode.endswith("warm")
+    remote = server.url if warm else None
+    before = server.jobs() if warm else 0
+    if mode.startswith("cli"):
+        figures = run_cli(landing, workdir / name / f"warehouse-{mode}", days, remote)
+    else:
+        figures = measure("dagster" if mode in ("cold", "warm") else mode, landing, workdir / name / f"warehouse-{mode}", days, remote)
+    if warm:
+        figures["spark_jobs"] = server.jobs() - before
+    return figures
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--scenario", action="append", choices=SCENARIOS, help="default: one-day, thirty-days, same-size-day")
     parser.add_argument("--scale", type=float, default=1.0, help="multiply event counts (0.1 for a quick look)")
     parser.add_argument("--baseline", action="store_true", help="also run the bare-Spark baseline")
+    parser.add_argument("--no-warm", action="store_true", help="cold runs only (no Spark Connect server)")
+    parser.add_argument("--soak", type=int, default=0, help="also N consecutive warm runs, heap after the first and the last")
     parser.add_argument(
         "--reference",
         default=str(Path(__file__).resolve().parents[2] / "shared" / "bench" / "duckdb_reference.py"),
@@ -271,45 +362,74 @@ def main() -> None:
     from flowguard_assets.generate import generate_landing
 
     workdir = Path(args.workdir or tempfile.mkdtemp(prefix="flowguard-bench-"))
-    print(f"FlowGuard benchmark on {os.cpu_count()} cores, data in {workdir}\n")
+    print(f"FlowGuard benchmark on {os.cpu_count()} cores, {os.sysconf('SC_PHYS_PAGES') * os.sysconf('SC_PAGE_SIZE') / 2**30:.0f} GiB, data in {workdir}\n")
+    bare = sorted(run_bare()["wall"] for _ in range(args.repeat))[args.repeat // 2]
+    print(f"bare start (fresh Python process, local Spark session, count one row): {bare:.1f} s\n")
+    server = None if args.no_warm else WarmServer(workdir)
+    if server:
+        print(f"Spark Connect server started by `flowguard spark start` in {server.start_seconds:.1f} s: {server.url}\n")
     walls = {}
-    for name in args.scenario or ["one-day", "thirty-days", "same-size-day"]:
-        days, clicks, orders, copies = SCENARIOS[name]
-        landing = workdir / name / "landing"
-        summary = generate_landing(
-            landing, START, days, orders_per_day=int(orders * args.scale), clicks_per_day=int(clicks * args.scale), seed=1,
-            replace=True,  # a --workdir used before holds the same generated days
-        )
-        events = summary.order_lines + summary.click_lines
-        print(f"{name}: {days} day(s), {events:,} landing lines ({summary.order_lines:,} order, {summary.click_lines:,} click)")
-        if copies > 1:
-            events += replicate(landing, copies)
-            print(f"{name}: {copies} copies as other Kafka partitions, {events:,} landing lines")
-        modes = ["dagster", "duckdb"] + (["cli"] if name in _CLI_SCENARIOS else []) + (["baseline"] if args.baseline else [])
-        for mode in modes:
-
-            def trial() -> dict:
-                if mode == "duckdb":
-                    return run_duckdb(landing, Path(args.reference), days)
-                if mode == "cli":
-                    return run_cli(landing, workdir / name / "warehouse-cli", days)
-                return measure(mode, landing, workdir / name / f"warehouse-{mode}", days)
-
-            trials = sorted((trial() for _ in range(args.repeat)), key=lambda figures: figures["process"])
-            figures = trials[len(trials) // 2]
-            walls[(name, mode)] = figures["process"]
-            report(name, mode, figures, events)
-            print(f"{'':<26}{'processes, each trial':<42}" + " ".join(f"{t['process']:.1f}" for t in trials))
-        ratio = walls[(name, "dagster")] / walls[(name, "duckdb")]
-        print(f"{name}: FlowGuard / DuckDB, median of {args.repeat} whole processes: {ratio:.2f}x\n")
-    if ("fixed-cost", "cli") in walls:
-        print(f"Fixed cost: `dagster asset materialize` of about 1,000 events, whole process: {walls[('fixed-cost', 'cli')]:.1f} s")
+    try:
+        for name in args.scenario or ["one-day", "thirty-days", "same-size-day"]:
+            days, clicks, orders, copies = SCENARIOS[name]
+            landing = workdir / name / "landing"
+            summary = generate_landing(
+                landing, START, days, orders_per_day=int(orders * args.scale), clicks_per_day=int(clicks * args.scale), seed=1,
+                replace=True,  # a --workdir used before holds the same generated days
+            )
+            events = summary.order_lines + summary.click_lines
+            print(f"{name}: {days} day(s), {events:,} landing lines ({summary.order_lines:,} order, {summary.click_lines:,} click)")
+            if copies > 1:
+                events += replicate(landing, copies)
+                print(f"{name}: {copies} copies as other Kafka partitions, {events:,} landing lines")
+            modes = ["cold", *([] if server is None else ["warm"]), "duckdb"]
+            modes += (["cli-cold", *([] if server is None else ["cli-warm"])] if name in _CLI_SCENARIOS else [])
+            modes += ["baseline"] if args.baseline else []
+            for mode in modes:
+                run = lambda: _trial(mode, name, landing, workdir, days, Path(args.reference), server)  # noqa: E731
+                if mode.endswith("warm"):
+                    warmup = run()
+                    print(f"{'':<26}{'warm-up run on the server':<42}{warmup['process']:7.1f} s")
+                trials = sorted((run() for _ in range(args.repeat)), key=lambda figures: figures["process"])
+                figures = trials[len(trials) // 2]
+                walls[(name, mode)] = figures["process"]
+                report(name, mode, figures, events)
+                print(f"{'':<26}{'processes, each trial':<42}" + " ".join(f"{t['process']:.1f}" for t in trials))
+            for mode in ("cold", "warm"):
+                if (name, mode) in walls:
+                    ratio = walls[(name, mode)] / walls[(name, "duckdb")]
+                    print(f"{name}: FlowGuard {mode} / DuckDB, median of {args.repeat} whole processes: {ratio:.2f}x")
+            print()
+            if args.soak and server:
+                soak(server, name, landing, workdir, days, Path(args.reference), args.soak)
+    finally:
+        if server:
+            server.stop()
+    for mode in ("cli-cold", "cli-warm"):
+        if ("fixed-cost", mode) in walls:
+            seconds = walls[("fixed-cost", mode)]
+            print(f"Fixed cost, {mode}: `dagster asset materialize` of about 1,000 events, whole process: {seconds:.1f} s"
+                  f" ({seconds / bare:.2f}x a bare start of {bare:.1f} s)")
     if ("one-day", "baseline") in walls:
-        overhead = walls[("one-day", "dagster")] / walls[("one-day", "baseline")] - 1
+        overhead = walls[("one-day", "cold")] / walls[("one-day", "baseline")] - 1
         print(f"Dagster overhead on one day, whole processes: {overhead:+.1%}")
-    if ("thirty-days", "dagster") in walls and ("same-size-day", "dagster") in walls:
-        ratio = walls[("thirty-days", "dagster")] / walls[("same-size-day", "dagster")]
-        print(f"30 days in one run / one day of the same size: {ratio:.2f}x")
+    for mode in ("cold", "warm"):
+        if ("thirty-days", mode) in walls and ("same-size-day", mode) in walls:
+            ratio = walls[("thirty-days", mode)] / walls[("same-size-day", mode)]
+            print(f"30 days in one run / one day of the same size, {mode}: {ratio:.2f}x")
+
+
+def soak(server: WarmServer, name: str, landing: Path, workdir: Path, days: int, reference: Path, runs: int) -> None:
+    """`runs` consecutive warm runs on the one server; its heap after a full GC, after the first
+    run and after the last."""
+    heaps, times = [], []
+    for _ in range(runs):
+        times.append(_trial("warm", name, landing, workdir, days, reference, server)["process"])
+        heaps.append(server.heap_after_gc())
+    change = heaps[-1] / heaps[0] - 1
+    print(f"{name}: {runs} consecutive warm runs, {min(times):.1f}..{max(times):.1f} s each;"
+          f" heap after GC {heaps[0] / 2**20:,.0f} MiB after the first, {heaps[-1] / 2**20:,.0f} MiB after the last ({change:+.1%})")
+    print(f"{'':<26}heap after each run, MiB: " + " ".join(f"{h / 2**20:.0f}" for h in heaps) + "\n")
 
 
 if __name__ == "__main__":

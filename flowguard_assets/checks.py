@@ -6,7 +6,7 @@ gate blocks Gold for its own day only, on every path to Gold (`flowguard_assets.
 """
 
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import date
 from typing import Any
 
@@ -217,18 +217,30 @@ def silver_reference(orders: DataFrame) -> dict[date, dict[str, Any]]:
     return {row["DATE_PARTITION"]: row.asDict() for row in totals.collect()}
 
 
-def gold_figures(table: Table, gold: DataFrame) -> dict[date, dict[str, Any]]:
-    """Per day of a Gold table: rows, distinct keys, revenue, orders and rows with a negative count."""
+def gold_figures(table: Table, rows: Sequence[Mapping[str, Any]]) -> dict[date, dict[str, Any]]:
+    """Per day of a Gold table's rows: rows, distinct keys (a key with a null counts for none,
+    as in SQL), revenue, orders (null when no row has a figure, as SQL's SUM) and rows with a
+    negative count."""
     keys, orders_column = table.reconciliation.keys, table.reconciliation.orders_column
     counts = [c.name for c in table.columns if isinstance(c.type, (T.LongType, T.IntegerType))]
-    figures = gold.groupBy("DATE").agg(
-        F.count(F.lit(1)).alias("rows"),
-        F.count_distinct(*(["DATE", *keys])).alias("keys"),
-        F.sum("TOTAL_REVENUE").alias("revenue"),
-        F.sum(orders_column).alias("orders"),
-        F.count_if(F.greatest(*[F.col(c) < 0 for c in counts])).alias("negative_rows"),
-    )
-    return {row["DATE"]: row.asDict() for row in figures.collect()}
+    by_day: dict[date, list[Mapping[str, Any]]] = {}
+    for row in rows:
+        by_day.setdefault(row["DATE"], []).append(row)
+
+    def total(day_rows: list[Mapping[str, Any]], column: str) -> Any:
+        values = [r[column] for r in day_rows if r[column] is not None]
+        return sum(values) if values else None
+
+    return {
+        day: {
+            "rows": len(day_rows),
+            "keys": len({key for r in day_rows if None not in (key := tuple(r[k] for k in keys))}),
+            "revenue": total(day_rows, "TOTAL_REVENUE"),
+            "orders": total(day_rows, orders_column),
+            "negative_rows": sum(any((r[c] or 0) < 0 for c in counts) for r in day_rows),
+        }
+        for day, day_rows in by_day.items()
+    }
 
 
 def _agreement(table: Table, day: date, gold: dict[str, dict[date, dict[str, Any]]]) -> Verdict:

@@ -28,6 +28,7 @@ class Settings:
     snowflake: dict[str, str]
     spark_master: str
     spark_remote: str | None
+    spark_port: int  # of FlowGuard's own Spark Connect server
     start_date: date
     min_valid_rate: float
     max_duplicate_rate: float
@@ -139,6 +140,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         snowflake=_snowflake(env),
         spark_master=_text(env, "SPARK_MASTER") or "local[*]",
         spark_remote=_text(env, "SPARK_REMOTE"),
+        spark_port=_port(env, "FLOWGUARD_SPARK_PORT", 15002),
         start_date=start_date(env),
         min_valid_rate=_rate(env, "FLOWGUARD_MIN_VALID_RATE", 0.95),
         max_duplicate_rate=_rate(env, "FLOWGUARD_MAX_DUPLICATE_RATE", 0.05),

@@ -10,6 +10,7 @@ driver and in Spark's Python workers alike.
 import gzip
 import io
 import os
+import re
 import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from datetime import date
 import pyarrow as pa
 import pyarrow.fs as pafs
 from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from flowguard_assets.errors import LandingError
@@ -143,13 +145,40 @@ def landing_files(root: Location, topic: str, days: Sequence[date]) -> list[Land
 
 
 def read_lines(spark: SparkSession, files: Sequence[LandingFile]) -> DataFrame:
-    """One row per non-empty line of `files` (LINE_SCHEMA), read in parallel, one task per file."""
+    """One row per non-empty line of `files` (LINE_SCHEMA), read in parallel, one task per file:
+    by Spark's own text reader where Spark's file system reads them (a folder), through pyarrow
+    in Python workers for an object store (no Hadoop connector needed on the cluster)."""
     if not files:
         return spark.createDataFrame([], LINE_SCHEMA)
+    if not any("://" in f.path for f in files):
+        return _spark_lines(spark, files)
     paths = spark.createDataFrame(
         [(f.partition_date, f.path) for f in files], "PARTITION_DATE date, PATH string"
     )
     return paths.repartition(len(files)).mapInArrow(_read_files, LINE_SCHEMA)
+
+
+_WHITESPACE_ONLY = r"[^ \t\n\r\x0B\f]"  # what Python's bytes.strip() strips: the line is empty
+_GLOB = re.compile(r"([\\*?\[\]{}])")
+
+
+def _spark_lines(spark: SparkSession, files: Sequence[LandingFile]) -> DataFrame:
+    """`read_lines` in the JVM: each file whole (Spark reads `.gz` by its name), split at `\n`;
+    a line keeps its number, loses trailing `\r`s, and a byte that is not UTF-8 becomes U+FFFD."""
+    paths = [_GLOB.sub(r"\\\1", f.path) for f in files]  # a path is a glob to Spark
+    whole = spark.read.text(paths, wholetext=True)
+    # Spark gives the name %-encoded, and a `+` in it is itself (Hadoop writes a space as %20).
+    name = F.url_decode(F.replace(F.col("_metadata.file_name"), F.lit("+"), F.lit("%2B")))
+    day = F.regexp_extract(F.col("_metadata.file_path"), r"/dt=(\d{4}-\d{2}-\d{2})/[^/]*$", 1).cast("date")
+    lines = whole.select(
+        day.alias("PARTITION_DATE"), name.alias("SOURCE_FILE"), F.posexplode(F.split("value", "\n")).alias("POS", "TEXT")
+    )
+    return lines.where(F.col("TEXT").rlike(_WHITESPACE_ONLY)).select(
+        "PARTITION_DATE",
+        "SOURCE_FILE",
+        (F.col("POS") + 1).cast("long").alias("SOURCE_LINE"),
+        F.make_valid_utf8(F.regexp_replace("TEXT", r"\r+\z", "")).alias("LINE"),
+    )
 
 
 def check_readable(files: Sequence[LandingFile]) -> None:

@@ -12,6 +12,7 @@ from pyspark.testing import assertDataFrameEqual
 
 from flowguard_assets.errors import LandingError
 from flowguard_assets.landing import landing_files, read_lines
+from flowguard_assets.resources.landing_zone import LandingZoneResource
 from flowguard_assets.tables import CLICKS_RAW, ORDERS_RAW
 from flowguard_assets.transforms.bronze import to_bronze
 from flowguard_assets.transforms.parsing import iso_timestamp
@@ -176,21 +177,28 @@ def test_missing_day_folder_is_an_error_naming_it(tmp_path):
         landing_files(tmp_path, ORDERS, [DAY])
 
 
+def read_through_the_zone(landing: Path) -> list:
+    """Bronze rows as the asset reads them: a failing read names the file it could not read."""
+    zone = LandingZoneResource(path=str(landing))
+    with zone.reading(zone.files(ORDERS, [DAY])) as lines:
+        return to_bronze(lines, ORDERS_RAW).collect()
+
+
 def test_corrupt_gzip_fails_with_its_path(spark, tmp_path):
     folder = tmp_path / ORDERS / f"dt={DAY}"
     folder.mkdir(parents=True)
     compressed = gzip.compress("".join(f"{envelope(ORDER, offset=n)}\n" for n in range(50)).encode())
     (folder / "broken.jsonl.gz").write_bytes(compressed[: len(compressed) // 2])
-    with pytest.raises(Exception, match=f"Cannot read landing file {folder}/broken.jsonl.gz"):
-        bronze(spark, tmp_path)
+    with pytest.raises(LandingError, match=f"Cannot read landing file {folder}/broken.jsonl.gz"):
+        read_through_the_zone(tmp_path)
 
 
 def test_file_that_is_not_gzip_fails_with_its_path(spark, tmp_path):
     folder = tmp_path / ORDERS / f"dt={DAY}"
     folder.mkdir(parents=True)
     (folder / "plain.jsonl.gz").write_text(envelope(ORDER))
-    with pytest.raises(Exception, match=f"Cannot read landing file {folder}/plain.jsonl.gz"):
-        bronze(spark, tmp_path)
+    with pytest.raises(LandingError, match=f"Cannot read landing file {folder}/plain.jsonl.gz"):
+        read_through_the_zone(tmp_path)
 
 
 def test_producer_service_is_the_producer_service_header_else_source(spark, tmp_path):

@@ -91,7 +91,7 @@ def _profiles(
     """Write the profile of the run's days from the Bronze just written, and return it with the
     profiles of every earlier day."""
     written = warehouse.read(table, days[0], days[-1], ["RAW_EVENT", "PARTITION_DATE"])
-    warehouse.write(profile_table, profile.to_profile(written, table.event_fields), days)
+    warehouse.write(profile_table, profile.to_profile(written, table.event_fields).toArrow(), days)
     start = daily_partitions.start.date()
     rows = warehouse.read(profile_table, start, days[-1]).collect()
     return profile.day_profiles([row.asDict() for row in rows])

@@ -3,6 +3,7 @@
 import argparse
 import os
 import signal
+import subprocess
 import sys
 from dataclasses import fields
 from datetime import UTC, date, datetime, timedelta
@@ -10,6 +11,7 @@ from pathlib import Path
 
 import dagster as dg
 
+from flowguard_assets.cli import spark as spark_commands
 from flowguard_assets.config import load_settings
 from flowguard_assets.errors import ConfigError
 from flowguard_assets.generate import (
@@ -155,13 +157,19 @@ def run_days(
 ) -> bool:
     """Materialize `select` for `start`..`end` as one Dagster run; print progress, a summary,
     the days whose Gold was kept, and the run's link in the UI. Dagster's own log (stack traces
-    included) reaches stderr only when `verbose`."""
+    included) reaches stderr only when `verbose`. The run uses the instance's warm Spark Connect
+    server when it is up (`flowguard spark start`) and no other Spark is configured."""
+    from flowguard_assets.cli.spark import warm_remote
+
+    if remote := warm_remote():
+        os.environ["SPARK_REMOTE"] = remote
     from flowguard_assets import defs
     from flowguard_assets.cli.runner import materialize_range
 
     day_range(start, end)
     settings = load_settings()
-    print(f"FlowGuard: materializing {start}..{end} as one run")
+    spark = f"the Spark Connect server {settings.spark_remote}" if settings.spark_remote else "a local Spark session"
+    print(f"FlowGuard: materializing {start}..{end} as one run on {spark}")
     log_level = "WARNING" if verbose else "CRITICAL"
     outcome = materialize_range(defs, start, end, selection, print, log_level=log_level)
     print_summary(outcome.metadata, start, end)
@@ -268,19 +276,37 @@ def cmd_status(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_ui(args: argparse.Namespace) -> None:
+def cmd_ui(args: argparse.Namespace) -> int:
     """`dagster dev` (webserver and daemon) on the DAGSTER_HOME instance, created here first so
-    its two processes never race to create a new SQLite instance, and stoppable with SIGINT or
-    SIGTERM also when started in the background (which ignores SIGINT, and `dagster dev` gives
-    SIGTERM the SIGINT handler)."""
+    its two processes never race to create a new SQLite instance, with its runs on the
+    instance's warm Spark Connect server (started here unless it is up or SPARK_REMOTE names
+    another, and stopped on exit if started here). SIGINT and SIGTERM are passed on to
+    `dagster dev`, also when started in the background (which ignores SIGINT)."""
+    from flowguard_assets import spark_server
     from flowguard_assets.cli.runner import instance
+    from flowguard_assets.cli.spark import start
 
     instance().dispose()
     record_ui_address(args.host, args.port)  # links printed elsewhere follow this port
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, signal.SIG_DFL)  # an exec keeps ignored signals ignored
+    started = False
+    env = dict(os.environ)
+    if not env.get("SPARK_REMOTE"):
+        server, started = start()
+        env["SPARK_REMOTE"] = server.url
     dagster = str(Path(sys.executable).parent / "dagster")
-    os.execv(dagster, [dagster, "dev", "-m", "flowguard_assets", "-h", args.host, "-p", str(args.port)])
+    command = [dagster, "dev", "-m", "flowguard_assets", "-h", args.host, "-p", str(args.port)]
+    try:
+        # Handlers set before the child starts: it begins with default ones, not ignored ones.
+        process = None
+        forward = lambda signum, _frame: process and process.send_signal(signum)  # noqa: E731
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, forward)
+        process = subprocess.Popen(command, env=env)
+        return process.wait()
+    finally:
+        if started:
+            spark_server.stop()
+            print("Spark Connect server stopped", flush=True)
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:
@@ -383,6 +409,8 @@ def parser() -> argparse.ArgumentParser:
     doctor = commands.add_parser("doctor", parents=[common], help="check Java, Spark, landing zone, catalog, warehouse")
     doctor.set_defaults(handler=cmd_doctor)
 
+    spark_commands.add_parser(commands)
+
     ddl = commands.add_parser("ddl", parents=[common], help="write the Snowflake DDL of every table")
     ddl.add_argument("--out", default="scripts/snowflake", help="folder for the .sql files")
     ddl.set_defaults(handler=cmd_ddl)
@@ -401,7 +429,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"flowguard: {error}", file=sys.stderr)
         return 2
     except Exception as error:  # one line unless --verbose: a traceback is not a message
-        if args.verbose:
+        if getattr(args, "verbose", False):
             raise
         first = (str(error).strip().splitlines() or [""])[0]
         print(f"flowguard {args.command}: {type(error).__name__}: {first} (--verbose shows where)", file=sys.stderr)

@@ -134,14 +134,16 @@ def _days(session: SparkSession, days: Sequence[date]) -> DataFrame:
     return session.createDataFrame([(day,) for day in days], "DATE date")
 
 
-def _publish(warehouse: Warehouse, spec: GoldTable, inputs: SilverInputs, days: list[date]) -> Iterator[Any]:
-    """Write a Gold table's days and materialize each day with its headline figures and a preview."""
-    result = spec.build(inputs).cache()
-    try:
-        warehouse.write(spec.table, result, days)
-        rows = [row.asDict() for row in result.collect()]
-    finally:
-        result.unpersist()
+def _publish(warehouse: Warehouse, spec: GoldTable, inputs: SilverInputs, days: list[date]) -> list[Row]:
+    """Build a Gold table's days in one Spark job and write them from the driver (a few rows
+    per day); returns the rows."""
+    result = spec.build(inputs).toArrow()
+    warehouse.write(spec.table, result, days)
+    return result.to_pylist()
+
+
+def _materializations(spec: GoldTable, rows: list[Row], days: list[date]) -> Iterator[dg.AssetMaterialization]:
+    """Each day of a Gold table, with its headline figures and a preview."""
     shown = [c for c in spec.table.column_names if c not in ("DATE", "LOAD_TIMESTAMP", "PROCESSING_VERSION")]
     for day in days:
         day_rows = [r for r in rows if r["DATE"] == day]
@@ -163,7 +165,8 @@ def _build(
     days: list[date],
     untrusted: list[date],
 ) -> Iterator[Any]:
-    """Build, write and reconcile the selected tables for `days` (the days not blocked)."""
+    """Build, write and reconcile the selected tables for `days` (the days not blocked); the
+    tables not selected are reconciled as the warehouse holds them."""
     before = days[0] - timedelta(days=1)
     orders = good_rows(warehouse.read(ORDERS_CLEAN, before, days[-1], gold.ORDER_COLUMNS)).cache()
     clicks = good_rows(warehouse.read(CLICKS_CLEAN, days[0], days[-1], gold.CLICK_COLUMNS)).cache()
@@ -176,17 +179,19 @@ def _build(
             buyers_before=warehouse.read(DAILY_BUYERS, history_start, before),
             untrusted=untrusted,
         )
+        rows = {}
         for spec in selected:
-            yield from _publish(warehouse, spec, inputs, days)
+            rows[spec.table.name] = _publish(warehouse, spec, inputs, days)
+            yield from _materializations(spec, rows[spec.table.name], days)
         silver = silver_reference(orders.where(orders.DATE_PARTITION.isin(days)))
     finally:
         orders.unpersist()
         clicks.unpersist()
-    figures = {
-        spec.table.name: gold_figures(spec.table, warehouse.read(spec.table, days[0], days[-1]))
-        for spec in GOLD
-    }
-    figures = {name: {d: f for d, f in by_day.items() if d in days} for name, by_day in figures.items()}
+    for spec in GOLD:
+        if spec.table.name not in rows:
+            held = warehouse.read(spec.table, days[0], days[-1]).collect()
+            rows[spec.table.name] = [row.asDict() for row in held]
+    figures = {spec.table.name: gold_figures(spec.table, rows[spec.table.name]) for spec in GOLD}
     yield from emit(context, gold_verdicts([s.table for s in selected], figures, silver, days), warehouse)
 
 

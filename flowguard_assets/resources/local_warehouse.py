@@ -22,12 +22,11 @@ import dagster as dg
 from pydantic import Field, PrivateAttr
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
-from pyspark.sql.pandas.types import to_arrow_schema
 
 from flowguard_assets.resources.atomic_fs import file_lock, replace_dir, restore_parked
 from flowguard_assets.partitions import run_days
 from flowguard_assets.errors import WarehouseError
-from flowguard_assets.resources.warehouse import Warehouse
+from flowguard_assets.resources.warehouse import Rows, Warehouse, arrow_schema, write_parquet
 from flowguard_assets.tables import Table
 
 _STAGING = "_staging"
@@ -61,7 +60,7 @@ class LocalWarehouse(Warehouse):
     def write(
         self,
         table: Table,
-        df: DataFrame,
+        rows: Rows,
         partitions: Sequence[date],
         scope: Mapping[str, Sequence[str]] | None = None,
     ) -> None:
@@ -74,10 +73,7 @@ class LocalWarehouse(Warehouse):
         try:
             with file_lock(lock), _naming_a_full_disk(table, table_dir):
                 data = work / "data"
-                rows = df.select(table.column_names)
-                (rows.coalesce(1) if scope else rows).write.partitionBy(table.partition_column).parquet(
-                    str(data)
-                )
+                write_parquet(table, rows, data, partitioned=True, one_file=bool(scope))
                 _check_only_expected(table, data, folders)
                 with file_lock(table_dir / "_commit.lock"):
                     for folder in sorted(folders):
@@ -171,7 +167,6 @@ def _replace_scope(new: Path, live: Path, scope: Mapping[str, Sequence[str]]) ->
 
 def _write_empty_partition(table: Table, folder: Path) -> None:
     """An empty partition is a folder with one Parquet file of the table's columns and no rows."""
-    columns = [c for c in table.spark_schema if c.name != table.partition_column]
-    schema = to_arrow_schema(type(table.spark_schema)(columns), timezone="UTC")
+    schema = arrow_schema(table, [c for c in table.column_names if c != table.partition_column])
     folder.mkdir(parents=True)
     pq.write_table(pa.Table.from_pylist([], schema=schema), folder / "part-00000-empty.parquet")

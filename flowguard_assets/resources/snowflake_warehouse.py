@@ -1,6 +1,6 @@
 """The Snowflake warehouse: the same tables in the schemas BRONZE, SILVER and GOLD.
 
-A write lets Spark write the rows as Parquet, uploads the files to a temporary stage (PUT) and,
+A write has Spark (or, for a small table, pyarrow) write the rows as Parquet, uploads the files to a temporary stage (PUT) and,
 in one transaction, deletes the run's partitions and bulk-loads the files (COPY INTO): the table
 shows the old partitions or the new ones, never a half load. Reads come back to Spark as Arrow.
 Tables are created from their schema in `tables.py` and migrated forward (new columns added);
@@ -23,7 +23,7 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from flowguard_assets.errors import WarehouseError, WarehouseUnavailable
-from flowguard_assets.resources.warehouse import Warehouse
+from flowguard_assets.resources.warehouse import Rows, Warehouse, write_parquet
 from flowguard_assets.tables import Table
 
 
@@ -150,7 +150,7 @@ class SnowflakeWarehouse(Warehouse):
     def write(
         self,
         table: Table,
-        df: DataFrame,
+        rows: Rows,
         partitions: Sequence[date],
         scope: Mapping[str, Sequence[str]] | None = None,
     ) -> None:
@@ -158,7 +158,7 @@ class SnowflakeWarehouse(Warehouse):
         folder = Path(tempfile.mkdtemp(prefix="flowguard-load-"))
         try:
             data = folder / "data"
-            df.select(table.column_names).write.parquet(str(data))
+            write_parquet(table, rows, data, partitioned=False)
             files = sorted(data.glob("*.parquet"))
             self._load(table, files, partitions, scope or {})
         finally:

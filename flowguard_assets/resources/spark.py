@@ -12,11 +12,14 @@ import dagster as dg
 from dagster_pyspark import LazyPySparkResource
 from pydantic import Field
 from pyspark.sql import SparkSession
+from pyspark.sql.connect.client.retries import DefaultPolicy
+
+from flowguard_assets.errors import FlowGuardError
 
 _DEFAULT_CONF = {
     "spark.app.name": "flowguard",
     "spark.sql.session.timeZone": "UTC",
-    "spark.sql.adaptive.enabled": "true",
+    "spark.sql.adaptive.enabled": "false",
     "spark.sql.adaptive.coalescePartitions.enabled": "true",
     "spark.sql.parquet.outputTimestampType": "TIMESTAMP_MICROS",
     "spark.sql.execution.arrow.pyspark.enabled": "true",
@@ -26,6 +29,19 @@ _DEFAULT_CONF = {
 }
 _DRIVER_MEMORY = "4g"  # local mode runs the executors in the driver; SPARK_DRIVER_MEMORY overrides
 _LOOPBACK = {"spark.driver.host": "127.0.0.1", "spark.driver.bindAddress": "127.0.0.1"}
+# A Connect client waits this long for a server that does not answer: a probe before any work,
+# a few seconds inside a run (then the step fails, and Dagster's retry policy may try it again).
+_PROBE_RETRIES, _RUN_RETRIES = 2, 5
+
+
+class SparkUnavailable(FlowGuardError):
+    """The Spark Connect server named by SPARK_REMOTE does not answer."""
+
+    transient = True
+
+
+def driver_memory() -> str:
+    return os.environ.get("SPARK_DRIVER_MEMORY", _DRIVER_MEMORY)
 
 
 def spark_config(master: str = "local[*]", remote: str | None = None) -> dict[str, Any]:
@@ -34,8 +50,20 @@ def spark_config(master: str = "local[*]", remote: str | None = None) -> dict[st
     if remote:
         return {"spark.remote": remote} | {k: v for k, v in _DEFAULT_CONF.items() if k.startswith("spark.sql.")}
     conf = {"spark.master": master, **_DEFAULT_CONF}
-    conf["spark.driver.memory"] = os.environ.get("SPARK_DRIVER_MEMORY", _DRIVER_MEMORY)
+    conf["spark.driver.memory"] = driver_memory()
     # A local driver talks only to itself: bind to loopback, whatever the host name says.
+    return conf | _LOOPBACK if master.startswith("local") else conf
+
+
+def server_config(port: int, master: str) -> dict[str, str]:
+    """The settings of FlowGuard's Spark Connect server: gRPC on 127.0.0.1:`port`, FlowGuard's
+    defaults for its sessions, and the JVM's metrics (for its heap in `flowguard spark status`)."""
+    conf = {k: v for k, v in _DEFAULT_CONF.items() if k != "spark.app.name"}
+    conf |= {
+        "spark.connect.grpc.binding.address": "127.0.0.1",
+        "spark.connect.grpc.binding.port": str(port),
+        "spark.metrics.conf.driver.source.jvm.class": "org.apache.spark.metrics.source.JvmSource",
+    }
     return conf | _LOOPBACK if master.startswith("local") else conf
 
 
@@ -69,10 +97,19 @@ class SparkResource(LazyPySparkResource):
             os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
         session = super().spark_session
         if started:
-            dg.get_dagster_logger().info(f"Spark session started: {session.version} on {self._master}")
+            remote = self.spark_config.get("spark.remote")
+            version = _probe(session, remote) if remote else session.version
+            where = f"the Spark Connect server {remote}" if remote else f"a local session ({self._master})"
+            dg.get_dagster_logger().info(f"Spark session started: Spark {version} on {where}")
             if not self._master.startswith("local"):
                 self._ship_package(session)
         return session
+
+    def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
+        """A run's Connect session ends with the run, so the server keeps nothing of it (cached
+        data, artifacts); a local session ends with its process anyway."""
+        if "spark.remote" in self.spark_config and (session := SparkSession.getActiveSession()):
+            session.stop()
 
     def _ship_package(self, session: SparkSession) -> None:
         """Send this package's code to the executors: a cluster runs the driver's version of
@@ -87,6 +124,24 @@ class SparkResource(LazyPySparkResource):
             session.addArtifacts(str(archive), pyfile=True)
         else:
             session.sparkContext.addPyFile(str(archive))
+
+
+def _probe(session: SparkSession, remote: str) -> str:
+    """The server's Spark version, asked with few retries: an unreachable server fails the run
+    before any work, naming its URL; then the run's own, longer, retries apply."""
+    client = session.client
+    client.set_retry_policies([DefaultPolicy(max_retries=_PROBE_RETRIES)])
+    try:
+        version = session.version
+    except Exception as error:
+        session.stop()
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise SparkUnavailable(
+            f"Spark Connect server {remote} is not reachable ({reason[:200]});"
+            " start it with `flowguard spark start`, or unset SPARK_REMOTE for a local session"
+        ) from None
+    client.set_retry_policies([DefaultPolicy(max_retries=_RUN_RETRIES)])
+    return version
 
 
 class SparkBacked(dg.ConfigurableResource):

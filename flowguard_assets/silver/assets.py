@@ -97,7 +97,7 @@ def silver_asset(rules: Rules, kinds: set[str]) -> dg.AssetsDefinition:
             warehouse.write(table, counts.df, days)
             if table is ORDERS_CLEAN:
                 written = warehouse.read(ORDERS_CLEAN, days[0], days[-1])
-                warehouse.write(DAILY_BUYERS, to_daily_buyers(written, __version__), days)
+                warehouse.write(DAILY_BUYERS, to_daily_buyers(written, __version__).toArrow(), days)
         figures = counts.by_day()
         verdicts = silver_verdicts(rules, figures, thresholds)
         gates = {day: gate_verdict([v for v in verdicts if v.day == day]) for day in figures}

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 from statistics import median
 
-from pyspark.sql import DataFrame
+from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
@@ -24,28 +24,30 @@ def to_profile(bronze: DataFrame, known: Sequence[str]) -> DataFrame:
     event field with EVENTS (how many events carry it) and, for a field the contract does not name
     (not in `known`), an EXAMPLE; a day without any event field has one row with FIELD null.
 
-    The field names come from the cheap key scan of every event; only the events that carry an
-    unknown field are parsed for an example, so an ordinary day costs one light pass."""
+    One aggregation of the events' keys: every event's keys are scanned, only the events that
+    carry an unknown field are parsed for an example, and a day's rows are counted on the first
+    key of each event (or its only row, when it has none)."""
     keys = F.array_distinct(F.json_object_keys("RAW_EVENT"))
     named = F.lit(list(known)) if known else F.array().cast("array<string>")
     is_unknown = lambda field: ~F.array_contains(named, field)  # noqa: E731
-    counts = bronze.groupBy("PARTITION_DATE").agg(F.count(F.lit(1)).alias("ROW_COUNT"))
-    events = (
-        bronze.select("PARTITION_DATE", F.explode(keys).alias("FIELD"))
-        .groupBy("PARTITION_DATE", "FIELD")
-        .agg(F.count(F.lit(1)).alias("EVENTS"))
-    )
     fields = F.from_json("RAW_EVENT", T.MapType(T.StringType(), T.StringType()))
-    examples = (
-        bronze.where(F.exists(keys, is_unknown))
-        .select("PARTITION_DATE", F.explode(F.map_filter(fields, lambda k, _: is_unknown(k))).alias("FIELD", "VALUE"))
-        .groupBy("PARTITION_DATE", "FIELD")
-        .agg(F.substring(F.min(F.coalesce("VALUE", F.lit("null"))), 1, EXAMPLE_LENGTH).alias("EXAMPLE"))
+    unknown = F.when(F.exists(keys, is_unknown), F.map_filter(fields, lambda k, _: is_unknown(k)))
+    exploded = bronze.select("PARTITION_DATE", unknown.alias("_UNKNOWN"), F.posexplode_outer(keys).alias("_POS", "FIELD"))
+    example = F.when(is_unknown(F.col("FIELD")), F.coalesce(F.try_element_at("_UNKNOWN", F.col("FIELD")), F.lit("null")))
+    per_field = exploded.groupBy("PARTITION_DATE", "FIELD").agg(
+        F.count_if(F.coalesce(F.col("_POS") == 0, F.lit(True))).alias("_ROWS"),
+        F.count(F.lit(1)).alias("_EVENTS"),
+        F.substring(F.min(example), 1, EXAMPLE_LENGTH).alias("EXAMPLE"),
     )
-    per_field = events.join(examples, ["PARTITION_DATE", "FIELD"], "left")
-    return counts.join(per_field, "PARTITION_DATE", "left").select(
-        "ROW_COUNT", "FIELD", "EVENTS", "EXAMPLE", "PARTITION_DATE"
-    )
+    day = Window.partitionBy("PARTITION_DATE")
+    return per_field.select(
+        F.sum("_ROWS").over(day).alias("ROW_COUNT"),
+        "FIELD",
+        F.when(F.col("FIELD").isNotNull(), F.col("_EVENTS")).alias("EVENTS"),
+        "EXAMPLE",
+        "PARTITION_DATE",
+        F.count("FIELD").over(day).alias("_FIELDS"),
+    ).where(F.col("FIELD").isNotNull() | (F.col("_FIELDS") == 0)).drop("_FIELDS")
 
 
 @dataclass(frozen=True)

@@ -220,7 +220,7 @@ def to_silver(bronze: DataFrame, catalog: DataFrame, rules: Rules, version: str)
     flagged = (
         typed_rows.withColumn("VALIDATION_ERRORS", errors)
         .withColumn("IS_VALID", F.col("VALIDATION_ERRORS").isNull())
-        .join(duplicates(bronze), list(ROW_KEY), "left")
+        .join(F.broadcast(duplicates(bronze)), list(ROW_KEY), "left")
         .withColumn("IS_DUPLICATE", F.coalesce("_DUPLICATE", F.lit(False)))
     )
     return rules.table.conform(stamped(flagged.withColumn("DATE_PARTITION", F.col("PARTITION_DATE")), version))
