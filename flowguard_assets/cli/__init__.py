@@ -256,11 +256,10 @@ def cmd_status(args: argparse.Namespace) -> int:
         watch_statuses,
     )
 
-    if args.start or args.end:
-        days = day_range(args.start or args.end, args.end or args.start, STATUS_MOST_DAYS)
+    first, last = args.start or args.end, args.end or args.start
+    days = day_range(first, last, STATUS_MOST_DAYS) if first else []  # refused before the instance opens
     dagster_instance = instance()
-    if not (args.start or args.end):
-        days = recent_days(dagster_instance, args.days, load_settings().start_date)
+    days = days or recent_days(dagster_instance, args.days, load_settings().start_date)
     blocked = gold_blocked(dagster_instance, days)
     statuses = partition_statuses(dagster_instance, days, blocked)
     print(render(statuses + watch_statuses(dagster_instance, days), days, blocked))
