@@ -1,10 +1,11 @@
 # FlowGuard: `make demo` runs the main job on the embedded default, `make test` runs the tests,
-# `make test-fast` only their fast tier (pytest -m fast, under 2 minutes), `make ui` starts
+# `make test-fast` only their fast tier (pytest -m fast, under 2 minutes), `make ui [PORT=N]` starts
 # Dagster's UI and daemon, `make clean` removes what demo, ui and test wrote.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 export DAGSTER_HOME ?= $(CURDIR)/.dagster
+PORT ?= 3000
 
 .PHONY: install demo test test-fast ui clean
 
@@ -31,7 +32,7 @@ test-fast: install
 	SPARK_SUBMIT_OPTS="-XX:TieredStopAtLevel=1 $$SPARK_SUBMIT_OPTS" $(BIN)/python -m pytest -m fast
 
 ui: install $(DAGSTER_HOME)/dagster.yaml
-	$(BIN)/flowguard ui
+	$(BIN)/flowguard ui --port $(PORT)
 
 # The landing zone, the warehouse, the Dagster instance and the tests' screenshots; not .venv.
 clean:

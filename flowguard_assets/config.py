@@ -12,6 +12,7 @@ from datetime import date
 from pathlib import Path
 
 from flowguard_assets.errors import ConfigError
+from flowguard_assets.ui_address import DEFAULT_URL, recorded
 
 
 @dataclass(frozen=True)
@@ -147,5 +148,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         volume_high=_factor(env, "FLOWGUARD_VOLUME_HIGH", 2.0),
         sensor_interval_seconds=_seconds(env, "FLOWGUARD_SENSOR_INTERVAL_SECONDS", 30),
         landing_settle_seconds=_seconds(env, "FLOWGUARD_LANDING_SETTLE_SECONDS", 60),
-        ui_url=(_text(env, "FLOWGUARD_UI_URL") or "http://127.0.0.1:3000").rstrip("/"),
+        ui_url=(_text(env, "FLOWGUARD_UI_URL") or recorded(env.get("DAGSTER_HOME")) or DEFAULT_URL).rstrip("/"),
     )

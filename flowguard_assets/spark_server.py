@@ -21,7 +21,6 @@ from pathlib import Path
 import pyspark
 
 from flowguard_assets.errors import FlowGuardError
-from flowguard_assets.resources.spark import server_config
 
 SERVER_CLASS = "org.apache.spark.sql.connect.service.SparkConnectServer"
 DEFAULT_PORT = 15002
@@ -93,6 +92,8 @@ def start(port: int, master: str, driver_memory: str) -> tuple[Server, bool]:
     log = folder / "connect-server.log"
     command = [str(Path(pyspark.__file__).parent / "bin" / "spark-submit"), "--class", SERVER_CLASS]
     command += ["--name", "FlowGuard Spark Connect server", "--master", master, "--driver-memory", driver_memory]
+    from flowguard_assets.resources.spark import server_config  # here: every `flowguard` command imports this module
+
     for key, value in server_config(port, master).items():
         command += ["--conf", f"{key}={value}"]
     env = {**os.environ, "PYSPARK_PYTHON": os.environ.get("PYSPARK_PYTHON", sys.executable)}

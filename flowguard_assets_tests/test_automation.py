@@ -10,6 +10,7 @@ import dagster as dg
 import pytest
 
 from flowguard_assets.automation import daily_schedule, sensors
+from flowguard_assets.automation.sensors import CHANGED_DAYS_TAG
 from flowguard_assets.generate import AnomalyRates, generate_landing
 from flowguard_assets.resources.alerts import AlertWebhookResource
 from flowguard_assets.resources.catalog import FoodCatalogResource
@@ -177,6 +178,7 @@ def test_refresh_sensor_rematerializes_later_new_users_after_an_earlier_day_chan
         (request,) = new_users_refresh_sensor(dg.build_sensor_context(instance=instance))
         assert (request.tags[RANGE_START_TAG], request.tags[RANGE_END_TAG]) == ("2026-02-15", "2026-02-16")
         assert request.job_name in (None, "new_users_refresh")
+        assert request.tags[CHANGED_DAYS_TAG] == "2026-02-14"  # the run says which earlier day changed
 
         materialize(instance, DAILY_GMV_METRICS.asset_key, D15, D16)
         assert isinstance(new_users_refresh_sensor(dg.build_sensor_context(instance=instance)), dg.SkipReason)
@@ -194,6 +196,7 @@ def test_refresh_sensor_skips_days_whose_gates_failed_or_are_not_current():
             ("2026-02-15", "2026-02-15"),
             ("2026-02-17", "2026-02-17"),
         ]
+        assert {r.tags[CHANGED_DAYS_TAG] for r in requests} == {"2026-02-14, 2026-02-16"}
         materialize(instance, CLICKS_CLEAN.asset_key, d17)  # Silver newer than its gate results
         (request,) = new_users_refresh_sensor(dg.build_sensor_context(instance=instance))
         assert request.tags[RANGE_START_TAG] == request.tags[RANGE_END_TAG] == "2026-02-15"

@@ -14,6 +14,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
+from flowguard_assets.config import load_settings
 from flowguard_assets.generate import AnomalyRates, generate_landing
 from flowguard_assets.cli.runner import execute_range
 from flowguard_assets.resources.thresholds import QualityThresholds
@@ -159,8 +160,40 @@ def test_a_bad_day_reads_as_data_not_a_crash_and_status_fails(env):
     status = cli(env, "flowguard", "status", "--start", "2026-02-13", "--end", "2026-02-14")
     assert status.returncode == 1, status.stdout
     assert status.stdout.splitlines()[-1] == (
-        "FAILING: the latest check failed on 2026-02-14 (silver/clicks_clean, silver/orders_clean)"
+        "FAILING: the latest check or run failed on 2026-02-14 (silver/clicks_clean, silver/orders_clean)"
     )
+
+
+def test_status_shows_a_day_whose_run_failed_for_lack_of_landing_files_as_failed_and_why(env):
+    ran = cli(env, "flowguard", "run", "--start", "2026-02-17")  # no landing files at all
+    assert ran.returncode == 1, ran.stdout[-2000:] + ran.stderr[-2000:]
+    (run_id,) = run_ids(env)
+    status = cli(env, "flowguard", "status", "--start", "2026-02-16", "--end", "2026-02-17")
+    assert status.returncode == 1, status.stdout
+    lines = status.stdout.splitlines()
+    rows = {ln.split()[0]: ln.split()[1:] for ln in lines if ln.startswith(("bronze/", "silver/", "gold/"))}
+    assert {key: cells for key, cells in rows.items() if ":" not in key} == {key: ["·", "✗"] for key in ALL_KEYS.split(",")}
+    (why,) = [ln for ln in lines if ln.startswith("✗ 2026-02-17")]
+    assert re.fullmatch(
+        rf"✗ 2026-02-17 \(8 tables\): run {run_id[:8]} failed: bronze__(orders|clicks)_raw: Landing folder \S+"
+        r" does not exist: no raw\.(orders|clicks)\.v1 data for 2026-02-17",
+        why,
+    )
+    assert lines[-1] == "FAILING: the latest check or run failed on 2026-02-17 (8 tables)"
+
+
+def test_a_warn_check_reads_as_a_warning_and_an_error_check_as_a_failure():
+    from flowguard_assets.cli.runner import check_line
+
+    def evaluation(severity):
+        return dg.AssetCheckEvaluation(
+            asset_key=dg.AssetKey(["bronze", "clicks_raw"]), check_name="new_fields", passed=False,
+            severity=severity, description="2 new fields", partition="2026-02-14",
+        )  # fmt: skip
+
+    warn, error = evaluation(dg.AssetCheckSeverity.WARN), evaluation(dg.AssetCheckSeverity.ERROR)
+    assert check_line(warn) == "  ! warning bronze/clicks_raw:new_fields [2026-02-14]: 2 new fields"
+    assert check_line(error) == "  ✗ check bronze/clicks_raw:new_fields [2026-02-14] failed: 2 new fields"
 
 
 def test_flowguard_errors_are_one_line_with_a_non_zero_exit(env):
@@ -169,10 +202,10 @@ def test_flowguard_errors_are_one_line_with_a_non_zero_exit(env):
     future = (date.today() + timedelta(days=3)).isoformat()
     ahead = cli(env, "flowguard", "run", "--start", future)
     assert ahead.returncode == 2 and ahead.stdout == ""
-    assert re.fullmatch(rf"flowguard: {future} is not a complete day yet: the latest day to run is \S+ \(days end at midnight UTC\)\n", ahead.stderr)
+    assert re.fullmatch(rf"flowguard: {future} is not a complete day yet: the latest day is \S+ \(days end at midnight UTC\)\n", ahead.stderr)
     typo = cli(env, "flowguard", "run", "--start", "2026-02-14", "--select", "silverr")
     assert (typo.returncode, typo.stdout) == (2, "")  # before "materializing"
-    assert typo.stderr == "flowguard: --select 'silverr' matches no asset; use a layer or an asset key\n"
+    assert typo.stderr.startswith("flowguard run: argument --select: 'silverr' matches no asset; one of bronze, silver, gold, ")
     bad = cli({**env, "FLOWGUARD_MIN_VALID_RATE": "lots"}, "flowguard", "status")
     assert bad.returncode == 2
     assert bad.stderr == "flowguard: FLOWGUARD_MIN_VALID_RATE must be a number between 0 and 1, got 'lots'\n"
@@ -217,6 +250,9 @@ def test_ui_creates_the_instance_first_and_stops_on_sigterm_from_a_script(env):
                 time.sleep(2)
         assert (Path(env["DAGSTER_HOME"]) / "history" / "runs.db").exists()
         assert cli(env, "flowguard", "spark", "status").stdout.startswith(f"Spark Connect server up: sc://127.0.0.1:{spark_port},")
+        # Links printed by other commands (and the alert sensor) follow the UI's port.
+        assert load_settings(env).ui_url == f"http://127.0.0.1:{port}"
+        assert load_settings(env | {"FLOWGUARD_UI_URL": "https://ui.example"}).ui_url == "https://ui.example"
         ui.send_signal(signal.SIGTERM)
         assert ui.wait(timeout=90) is not None
         assert cli(env, "flowguard", "spark", "status").returncode == 1  # stopped with the UI

@@ -49,3 +49,18 @@ def test_definitions_match_the_snapshot():
             "the file:\n" + "\n".join(diff),
             pytrace=False,
         )
+
+
+def test_the_layout_status_reads_is_the_definitions_graph():
+    """`flowguard status` and `--select` read `layout` instead of loading the definitions."""
+    from flowguard_assets import defs, layout
+
+    graph = defs.resolve_asset_graph()
+    assert {t.asset_key: layout.parents(t) for t in layout.ASSET_TABLES} == {
+        key: set(graph.get(key).parent_keys) for key in graph.materializable_asset_keys
+    }
+    assert sorted(layout.check_keys()) == sorted(graph.asset_check_keys)
+    chosen = layout.select("silver, gold/daily_gmv_metrics")
+    assert [k.to_user_string() for k in chosen] == ["silver/orders_clean", "silver/clicks_clean", "gold/daily_gmv_metrics"]
+    with pytest.raises(ValueError, match=r"^--select 'silverr' matches no asset; one of bronze, silver, gold, bronze/orders_raw, "):
+        layout.select("silverr")

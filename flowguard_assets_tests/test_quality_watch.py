@@ -204,10 +204,9 @@ def test_late_gold_is_alerted_per_table_and_day_once_and_another_day_does_not_hi
 
 
 def test_status_shows_the_latest_volume_and_new_fields_result_per_day(watched):
-    from flowguard_assets import defs
     from flowguard_assets.cli.status import render, watch_statuses
 
-    statuses = watch_statuses(watched["instance"], defs, DAYS)
+    statuses = watch_statuses(watched["instance"], DAYS)
     cells = {(s.asset, s.day): s.state for s in statuses}
     assert cells[("bronze/orders_raw:volume", DAYS[5])] == "warning"
     assert cells[("bronze/orders_raw:new_fields", DAYS[5])] == "warning"

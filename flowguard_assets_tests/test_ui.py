@@ -459,11 +459,36 @@ def test_silver_partition_page_after_a_bad_day(bad_week_page: Page):
     expect(page.get_by_text("7 Partitions Selected", exact=True)).to_be_visible()
     # The bad day is materialized (Silver is kept for investigation), with its rates as percentages.
     expect(page.get_by_text("Materialized", exact=True).first).to_be_visible()
-    for key in ("valid_pct", "duplicate_pct", "valid_rate", "errors/malformed_record"):
+    for key in ("% valid", "% duplicates", "valid_rate", "errors/malformed_record"):
         expect(page.get_by_role("row").filter(has=page.get_by_text(key, exact=True))).to_have_count(1)
-    valid_pct = page.get_by_role("row").filter(has=page.get_by_text("valid_pct", exact=True))
+    valid_pct = page.get_by_role("row").filter(has=page.get_by_text("% valid", exact=True))
     assert float(re.search(r"\d+\.\d+", valid_pct.inner_text()).group()) < 95
+    # Bad at a glance, without opening a check: the gates' verdict is the first metadata row.
+    gate = page.get_by_role("row").filter(has=page.get_by_text("gate", exact=True))
+    expect(gate).to_contain_text(re.compile(r"FAILED valid_rate: valid rate \d+\.\d\d% \(minimum 95\.00%\) \(Gold blocked\)"))
+    assert gate.bounding_box()["y"] < valid_pct.bounding_box()["y"]
     page.screenshot(path=str(ARTIFACTS / "silver-partition-bad-day.png"))
+    page.goto(f"/assets/silver/orders_clean?view=partitions&partition={BAD_WEEK[0]}")  # a good day
+    expect(page.get_by_role("row").filter(has=page.get_by_text("gate", exact=True))).to_contain_text("passed")
+
+
+def test_silver_plots_show_the_rates_of_the_week_first(bad_week_page: Page):
+    page = bad_week_page
+    page.goto("/assets/silver/orders_clean")
+    expect(page.get_by_role("tab", name="Overview")).to_be_visible(timeout=WAIT_MS)
+    page.get_by_role("button", name=re.compile(r"(^|\s)Plots$")).click()
+    # x axis: one point per materialization (the "Partitions" axis spans only the last 120 days).
+    page.get_by_role("button", name=re.compile(r"(^|\s)Events$")).click()
+    plots = {
+        label: innermost(page, page.get_by_text(label, exact=True), page.locator("canvas"))
+        for label in ("% duplicates", "% valid", "dagster/row_count", "errors/malformed_record")
+    }
+    for plot in plots.values():
+        expect(plot.locator("canvas")).to_be_visible()
+    # Dagster 1.13 plots entries sorted by name: the two rates share the first row.
+    tops = [plot.bounding_box()["y"] for plot in plots.values()]
+    assert tops[0] == tops[1] < tops[2] < tops[3], tops
+    page.screenshot(path=str(ARTIFACTS / "silver-plots-week.png"))
 
 
 def test_check_history_of_a_seven_day_run(bad_week_page: Page):

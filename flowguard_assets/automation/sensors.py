@@ -19,6 +19,8 @@ from flowguard_assets.partitions import RANGE_END_TAG, RANGE_START_TAG, daily_pa
 from flowguard_assets.resources.landing_zone import LandingZoneResource
 from flowguard_assets.tables import BRONZE_TABLES, TOPICS
 
+CHANGED_DAYS_TAG = "flowguard/changed_days"  # a refresh run's cause: the earlier days whose Silver orders changed
+
 
 # --- Landing zone ---------------------------------------------------------------------------
 
@@ -104,13 +106,20 @@ def _refresh_tick(context: dg.SensorEvaluationContext):
     )
     if in_flight:
         return dg.SkipReason("a run is in progress")
-    ranges, cause = refresh_ranges(context.instance)
+    ranges, history = refresh_ranges(context.instance)
     if not ranges:
         return dg.SkipReason("no stale history on a day whose gates pass")
+    changed = ", ".join(history.changed)
+    context.log.info(f"silver/orders_clean of {changed} changed after later days' DAILY_GMV_METRICS")
     return [
         dg.RunRequest(
-            run_key=f"{first}..{last}@{cause}",
-            tags={RANGE_START_TAG: first, RANGE_END_TAG: last, "flowguard/trigger": "history changed"},
+            run_key=f"{first}..{last}@{history.cause}",
+            tags={
+                RANGE_START_TAG: first,
+                RANGE_END_TAG: last,
+                "flowguard/trigger": "history changed",
+                CHANGED_DAYS_TAG: changed,
+            },
         )
         for first, last in ranges
     ]

@@ -22,6 +22,7 @@ from flowguard_assets.generate import (
     producer_catalog,
     write_catalog,
 )
+from flowguard_assets.ui_address import record as record_ui_address
 
 DEMO_DAYS = 7
 
@@ -34,6 +35,31 @@ def last_week() -> date:
 
 class CliError(Exception):
     """A user-facing error: printed as one line, exit code 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, its errors as one line (`flowguard status: argument --days: ...`), exit code 2."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
+STATUS_MOST_DAYS = 31  # a status grid wider than a month does not fit a terminal
+
+
+def _count(low: int, high: int):
+    """An argparse type: a whole number from `low` to `high`."""
+
+    def count(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = None
+        if value is None or not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number from {low:,} to {high:,}")
+        return value
+
+    return count
 
 
 def local_landing() -> Path:
@@ -51,11 +77,13 @@ def _day(text: str) -> date:
         raise argparse.ArgumentTypeError(f"not a date YYYY-MM-DD: {text!r}") from None
 
 
+ANOMALIES = [f.name for f in fields(AnomalyRates)]
+
+
 def _rate(text: str) -> tuple[str, float]:
     name, _, value = text.partition("=")
-    names = [f.name for f in fields(AnomalyRates)]
-    if name not in names:
-        raise argparse.ArgumentTypeError(f"unknown anomaly {name!r}; one of {', '.join(names)}")
+    if name not in ANOMALIES:
+        raise argparse.ArgumentTypeError(f"unknown anomaly {name!r}; one of {', '.join(ANOMALIES)}")
     try:
         probability = float(value)
     except ValueError:
@@ -95,22 +123,38 @@ def cmd_generate(args: argparse.Namespace) -> None:
     )
 
 
-def _selection(text: str | None) -> list[dg.AssetKey] | None:
-    if not text:
-        return None
-    from flowguard_assets import defs
+def _selection(text: str) -> list[dg.AssetKey]:
+    """An argparse type: layers and asset keys, comma-separated."""
+    from flowguard_assets.layout import select
 
-    keys = [spec.key for spec in defs.resolve_all_asset_specs()]
-    chosen = []
-    for item in (part.strip() for part in text.split(",")):
-        matching = [k for k in keys if k.to_user_string() == item or k.path[0] == item]
-        if not matching:
-            raise CliError(f"--select {item!r} matches no asset; use a layer or an asset key")
-        chosen += matching
-    return chosen
+    try:
+        return select(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error).removeprefix("--select ")) from None
 
 
-def run_days(start: date, end: date, select: str | None = None, verbose: bool = False) -> bool:
+def day_range(start: date, end: date, most: int | None = None) -> list[date]:
+    """The days `start`..`end`, or a CliError when they are reversed, before FLOWGUARD_START_DATE,
+    not over yet, or more than `most`."""
+    from flowguard_assets.partitions import daily_partitions
+
+    if end < start:
+        raise CliError(f"--end {end} is before --start {start}")
+    first = load_settings().start_date
+    if start < first:
+        raise CliError(f"--start {start} is before FLOWGUARD_START_DATE {first}")
+    last = date.fromisoformat(daily_partitions.get_last_partition_key())
+    if end > last:
+        raise CliError(f"{end} is not a complete day yet: the latest day is {last} (days end at midnight UTC)")
+    days = [start + timedelta(days=n) for n in range((end - start).days + 1)]
+    if most and len(days) > most:
+        raise CliError(f"{start}..{end} is {len(days)} days; at most {most} at a time")
+    return days
+
+
+def run_days(
+    start: date, end: date, selection: list[dg.AssetKey] | None = None, verbose: bool = False
+) -> bool:
     """Materialize `select` for `start`..`end` as one Dagster run; print progress, a summary,
     the days whose Gold was kept, and the run's link in the UI. Dagster's own log (stack traces
     included) reaches stderr only when `verbose`. The run uses the instance's warm Spark Connect
@@ -120,18 +164,10 @@ def run_days(start: date, end: date, select: str | None = None, verbose: bool = 
     if remote := warm_remote():
         os.environ["SPARK_REMOTE"] = remote
     from flowguard_assets import defs
-    from flowguard_assets.partitions import daily_partitions
     from flowguard_assets.cli.runner import materialize_range
 
-    if end < start:
-        raise CliError(f"--end {end} is before --start {start}")
+    day_range(start, end)
     settings = load_settings()
-    if start < settings.start_date:
-        raise CliError(f"--start {start} is before FLOWGUARD_START_DATE {settings.start_date}")
-    last = date.fromisoformat(daily_partitions.get_last_partition_key())
-    if end > last:
-        raise CliError(f"{end} is not a complete day yet: the latest day to run is {last} (days end at midnight UTC)")
-    selection = _selection(select)
     spark = f"the Spark Connect server {settings.spark_remote}" if settings.spark_remote else "a local Spark session"
     print(f"FlowGuard: materializing {start}..{end} as one run on {spark}")
     log_level = "WARNING" if verbose else "CRITICAL"
@@ -210,26 +246,30 @@ def cmd_ddl(args: argparse.Namespace) -> None:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    from flowguard_assets import defs
     from flowguard_assets.cli.runner import instance
-    from flowguard_assets.cli.status import gold_blocked, partition_statuses, recent_days, render, watch_statuses
+    from flowguard_assets.cli.status import (
+        gold_blocked,
+        partition_statuses,
+        recent_days,
+        render,
+        tables_text,
+        watch_statuses,
+    )
 
+    first, last = args.start or args.end, args.end or args.start
+    days = day_range(first, last, STATUS_MOST_DAYS) if first else []  # refused before the instance opens
     dagster_instance = instance()
-    if args.start:
-        end = args.end or args.start
-        days = [args.start + timedelta(days=n) for n in range((end - args.start).days + 1)]
-    else:
-        days = recent_days(dagster_instance, defs, args.days)
+    days = days or recent_days(dagster_instance, args.days, load_settings().start_date)
     blocked = gold_blocked(dagster_instance, days)
-    statuses = partition_statuses(dagster_instance, defs, days, blocked)
-    print(render(statuses + watch_statuses(dagster_instance, defs, days), days, blocked))
+    statuses = partition_statuses(dagster_instance, days, blocked)
+    print(render(statuses + watch_statuses(dagster_instance, days), days, blocked))
     failing: dict[date, list[str]] = {}
     for status in statuses:
-        if status.state == "failing":
+        if status.state in ("failing", "failed"):
             failing.setdefault(status.day, []).append(status.asset)
     if failing:
-        days_failing = ", ".join(f"{day} ({', '.join(assets)})" for day, assets in sorted(failing.items()))
-        print(f"FAILING: the latest check failed on {days_failing}")
+        days_failing = ", ".join(f"{day} ({tables_text(assets)})" for day, assets in sorted(failing.items()))
+        print(f"FAILING: the latest check or run failed on {days_failing}")
         return 1
     print(f"OK: no latest check failed on {days[0]}..{days[-1]}")
     return 0
@@ -246,6 +286,7 @@ def cmd_ui(args: argparse.Namespace) -> int:
     from flowguard_assets.cli.spark import start
 
     instance().dispose()
+    record_ui_address(args.host, args.port)  # links printed elsewhere follow this port
     started = False
     env = dict(os.environ)
     if not env.get("SPARK_REMOTE"):
@@ -295,20 +336,27 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def parser() -> argparse.ArgumentParser:
-    top = argparse.ArgumentParser(prog="flowguard", description=__doc__)
+    top = _Parser(prog="flowguard", description=__doc__)
     commands = top.add_subparsers(dest="command", required=True)
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--verbose", action="store_true", help="also print Dagster's log and the stack trace of an unexpected error"
+    )
 
-    generate = commands.add_parser("generate", help="write a sample landing zone")
+    generate = commands.add_parser("generate", parents=[common], help="write a sample landing zone")
     generate.add_argument(
         "--start", type=_day, default=last_week(), help="first day (default: a week ago)"
     )
-    generate.add_argument("--days", type=int, default=DEMO_DAYS, help="number of days")
+    generate.add_argument("--days", type=_count(1, 366), default=DEMO_DAYS, help="number of days, 1 to 366")
     generate.add_argument("--landing", help="landing zone root (default FLOWGUARD_LANDING_DIR)")
-    generate.add_argument("--orders", type=int, default=1000, help="orders per day")
-    generate.add_argument("--clicks", type=int, default=24000, help="impressions and clicks per day")
+    generate.add_argument("--orders", type=_count(1, 2_000_000), default=1000, help="orders per day")
+    generate.add_argument(
+        "--clicks", type=_count(1, 20_000_000), default=24000, help="impressions and clicks per day"
+    )
     generate.add_argument("--seed", type=int, default=7, help="random seed")
     generate.add_argument(
-        "--rate", type=_rate, action="append", metavar="ANOMALY=P", help="anomaly probability"
+        "--rate", type=_rate, action="append", metavar="ANOMALY=P",
+        help=f"probability P (0 to 1) of an anomaly per event, repeatable; ANOMALY is one of {', '.join(ANOMALIES)}",
     )
     generate.add_argument(
         "--producer",
@@ -326,41 +374,43 @@ def parser() -> argparse.ArgumentParser:
     )
     generate.set_defaults(handler=cmd_generate)
 
-    run = commands.add_parser("run", help="materialize days through Dagster as one run")
+    run = commands.add_parser("run", parents=[common], help="materialize days through Dagster as one run")
     run.add_argument("--start", type=_day, required=True, help="first day (YYYY-MM-DD)")
     run.add_argument("--end", type=_day, help="last day (default: --start)")
-    run.add_argument("--select", help="layers or asset keys, comma-separated (default: all)")
-    run.add_argument("--verbose", action="store_true", help="also print Dagster's log, stack traces included")
+    run.add_argument("--select", type=_selection, help="layers or asset keys, comma-separated (default: all)")
     run.set_defaults(handler=cmd_run)
 
-    demo = commands.add_parser("demo", help="generate a week of sample data and run everything")
+    demo = commands.add_parser("demo", parents=[common], help="generate a week of sample data and run everything")
     demo.set_defaults(handler=cmd_demo)
 
     load = commands.add_parser(
-        "load-catalog", help="create and fill the Postgres foods table (POSTGRES_*); idempotent"
+        "load-catalog", parents=[common], help="create and fill the Postgres foods table (POSTGRES_*); idempotent"
     )
     load.add_argument("--file", help="catalog JSON (default: the bundled catalog)")
     load.set_defaults(handler=cmd_load_catalog)
 
     status = commands.add_parser(
-        "status", help="which days of which tables are materialized, stale or failing a check"
+        "status", parents=[common], help="which days of which tables are materialized, stale or failing a check"
     )
     status.add_argument("--start", type=_day, help="first day (default: the last --days days)")
     status.add_argument("--end", type=_day, help="last day (default: --start)")
-    status.add_argument("--days", type=int, default=14, help="how many recent days to show")
+    status.add_argument(
+        "--days", type=_count(1, STATUS_MOST_DAYS), default=14,
+        help=f"how many recent days to show, 1 to {STATUS_MOST_DAYS} (not before FLOWGUARD_START_DATE)",
+    )  # fmt: skip
     status.set_defaults(handler=cmd_status)
 
-    ui = commands.add_parser("ui", help="the Dagster UI and daemon (dagster dev) on DAGSTER_HOME")
+    ui = commands.add_parser("ui", parents=[common], help="the Dagster UI and daemon (dagster dev) on DAGSTER_HOME")
     ui.add_argument("--host", default="127.0.0.1", help="address to listen on")
-    ui.add_argument("--port", type=int, default=3000, help="port to listen on")
+    ui.add_argument("--port", type=_count(1, 65535), default=3000, help="port to listen on (make ui PORT=N)")
     ui.set_defaults(handler=cmd_ui)
 
-    doctor = commands.add_parser("doctor", help="check Java, Spark, landing zone, catalog, warehouse")
+    doctor = commands.add_parser("doctor", parents=[common], help="check Java, Spark, landing zone, catalog, warehouse")
     doctor.set_defaults(handler=cmd_doctor)
 
     spark_commands.add_parser(commands)
 
-    ddl = commands.add_parser("ddl", help="write the Snowflake DDL of every table")
+    ddl = commands.add_parser("ddl", parents=[common], help="write the Snowflake DDL of every table")
     ddl.add_argument("--out", default="scripts/snowflake", help="folder for the .sql files")
     ddl.set_defaults(handler=cmd_ddl)
     return top
@@ -377,6 +427,12 @@ def main(argv: list[str] | None = None) -> int:
     except (CliError, ConfigError) as error:
         print(f"flowguard: {error}", file=sys.stderr)
         return 2
+    except Exception as error:  # one line unless --verbose: a traceback is not a message
+        if getattr(args, "verbose", False):
+            raise
+        first = (str(error).strip().splitlines() or [""])[0]
+        print(f"flowguard {args.command}: {type(error).__name__}: {first} (--verbose shows where)", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

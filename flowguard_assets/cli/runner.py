@@ -1,6 +1,7 @@
 """Running FlowGuard's assets for a range of days through Dagster's Python API, with progress."""
 
 import os
+import shutil
 import sys
 import uuid
 from concurrent.futures import ThreadPoolExecutor, wait
@@ -48,36 +49,72 @@ class RunOutcome:
     metadata: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
 
 
+LOCAL_DAGSTER_YAML = Path(__file__).resolve().parents[2] / "deploy" / "dagster.local.yaml"
+
+
 def instance() -> dg.DagsterInstance:
-    """The Dagster instance of DAGSTER_HOME (default `./.dagster`), as the UI and daemon use."""
+    """The Dagster instance of DAGSTER_HOME (default `./.dagster`), as the UI and daemon use. A
+    DAGSTER_HOME without a dagster.yaml gets FlowGuard's laptop one (deploy/dagster.local.yaml)."""
     home = Path(os.environ.setdefault("DAGSTER_HOME", str(Path(".dagster").absolute())))
     home.mkdir(parents=True, exist_ok=True)
+    config = home / "dagster.yaml"
+    if not config.exists() and LOCAL_DAGSTER_YAML.exists():
+        shutil.copyfile(LOCAL_DAGSTER_YAML, config)
     return dg.DagsterInstance.get()
 
 
-def describe(event: dg.EventLogEntry) -> str | None:
-    """One progress line for a step or check event, or None."""
-    dagster_event = event.dagster_event
-    if dagster_event is None or dagster_event.event_type not in _PROGRESS_EVENTS:
+def check_line(evaluation: dg.AssetCheckEvaluation) -> str | None:
+    """One line for a check that did not pass: `✗` for an ERROR check, `! warning` for a WARN one."""
+    if evaluation.passed:
         return None
-    if dagster_event.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION:
-        evaluation = dagster_event.event_specific_data
-        if evaluation.passed:
-            return None
-        return (
-            f"  ✗ check {evaluation.asset_key.to_user_string()}:{evaluation.check_name}"
-            f" [{evaluation.partition}] failed: {evaluation.description or ''}"
-        )
-    step = dagster_event.step_key or ""
-    if dagster_event.event_type == dg.DagsterEventType.STEP_START:
+    name = f"{evaluation.asset_key.to_user_string()}:{evaluation.check_name} [{evaluation.partition}]"
+    if evaluation.severity == dg.AssetCheckSeverity.WARN:
+        return f"  ! warning {name}: {evaluation.description or ''}"
+    return f"  ✗ check {name} failed: {evaluation.description or ''}"
+
+
+def step_line(event: dg.DagsterEvent, checked_days: set[str]) -> str:
+    """One line for a step's start, success, retry or failure. A Gold failure that only kept days
+    whose failed gates are among `checked_days` (printed above) names the days, not the figures."""
+    step, data = event.step_key or "", event.event_specific_data
+    if event.event_type == dg.DagsterEventType.STEP_START:
         return f"… {step}"
-    if dagster_event.event_type == dg.DagsterEventType.STEP_SUCCESS:
-        seconds = dagster_event.event_specific_data.duration_ms / 1000
-        return f"✓ {step} ({seconds:.1f}s)"
-    data = dagster_event.event_specific_data
-    if dagster_event.event_type == dg.DagsterEventType.STEP_UP_FOR_RETRY:
+    if event.event_type == dg.DagsterEventType.STEP_SUCCESS:
+        return f"✓ {step} ({data.duration_ms / 1000:.1f}s)"
+    if event.event_type == dg.DagsterEventType.STEP_UP_FOR_RETRY:
         return f"↻ {step}: retrying after: {error_reason(data.error)}"
+    blocked = _blocked(event)
+    if blocked and set(blocked) <= checked_days:
+        return f"✗ {step}: not written for {', '.join(blocked)} (failed Silver gates, above); their Gold is kept"
     return f"✗ {step}: {step_failure_reason(data)}"
+
+
+class Progress:
+    """Turns a run's events into progress lines. The checks a step evaluates are printed under
+    its own ✓ or ✗ line (its `…` line says it runs), so a ✓ never follows its own failed gates."""
+
+    def __init__(self, on_progress: Callable[[str], None]):
+        self.on_progress = on_progress
+        self.held: dict[str, list[str]] = {}  # step -> its failed checks, until it ends
+        self.failed_gate_days: set[str] = set()  # days of a failed Silver gate
+
+    def __call__(self, record: dg.EventLogEntry) -> None:
+        event = record.dagster_event
+        if event is None or event.event_type not in _PROGRESS_EVENTS:
+            return
+        if event.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION:
+            evaluation = event.event_specific_data
+            line = check_line(evaluation)
+            if line:
+                self.held.setdefault(event.step_key or "", []).append(line)
+                if evaluation.severity == dg.AssetCheckSeverity.ERROR and evaluation.asset_key.path[0] == "silver":
+                    self.failed_gate_days.add(evaluation.partition)
+            return
+        held = [] if event.event_type == dg.DagsterEventType.STEP_START else self.held.pop(event.step_key or "", [])
+        suffix = f"; {len(held)} of its checks did not pass:" if held else ""
+        self.on_progress(step_line(event, self.failed_gate_days) + suffix)
+        for line in held:
+            self.on_progress(line)
 
 
 def execute_range(
@@ -137,14 +174,12 @@ def materialize_range(
         running = pool.submit(
             execute_range, defs, start, end, selection, dagster_instance, run_id, log_level
         )
-        cursor = 0
+        cursor, progress = 0, Progress(on_progress)
         while True:
             finished = running.done()
             logs = dagster_instance.all_logs(run_id)
             for event in logs[cursor:]:
-                line = describe(event)
-                if line:
-                    on_progress(line)
+                progress(event)
             cursor = len(logs)
             if finished:
                 break

@@ -6,12 +6,13 @@ import time
 
 from flowguard_assets import spark_server
 from flowguard_assets.config import load_settings
-from flowguard_assets.resources.spark import driver_memory
 
 
 def start(port: int | None = None) -> tuple[spark_server.Server, bool]:
     """The server, started on SPARK_MASTER (default `local[*]`) unless it is up, on `port`
     (default FLOWGUARD_SPARK_PORT, else Spark Connect's 15002); prints it."""
+    from flowguard_assets.resources.spark import driver_memory  # here: the resources take a second to import
+
     settings = load_settings()
     server, started = spark_server.start(port or settings.spark_port, settings.spark_master, driver_memory())
     state = "started" if started else "already running"

@@ -4,14 +4,12 @@
 import os
 
 import dagster as dg
-from dagster_snowflake import SnowflakeResource
 
 from flowguard_assets.config import Settings
 from flowguard_assets.resources.alerts import AlertWebhookResource
 from flowguard_assets.resources.catalog import FoodCatalogResource
 from flowguard_assets.resources.landing_zone import LandingZoneResource
 from flowguard_assets.resources.local_warehouse import LocalWarehouse
-from flowguard_assets.resources.snowflake_warehouse import SnowflakeWarehouse
 from flowguard_assets.resources.spark import SparkResource
 from flowguard_assets.resources.thresholds import QualityThresholds
 from flowguard_assets.resources.warehouse import Warehouse
@@ -28,6 +26,12 @@ def build_warehouse(settings: Settings, spark: SparkResource | None = None) -> W
     spark = spark or SparkResource.on(settings.spark_master, settings.spark_remote)
     if settings.warehouse != "snowflake":
         return LocalWarehouse(root=str(settings.warehouse_dir), spark=spark)
+    # Imported only for Snowflake: dagster_snowflake takes seconds to import, and every
+    # `flowguard` command imports this package (through resources.spark).
+    from dagster_snowflake import SnowflakeResource
+
+    from flowguard_assets.resources.snowflake_warehouse import SnowflakeWarehouse
+
     options = settings.snowflake
     endpoint = {k: options[k] for k in ("host", "port", "protocol") if k in options}
     if "port" in endpoint:

@@ -28,6 +28,7 @@ from flowguard_assets.assets_kit import add_daily_metadata, percent, table_asset
 from flowguard_assets.checks import emit, gate_specs, silver_rates, silver_verdicts
 from flowguard_assets.failures import clear_failures
 from flowguard_assets.resources.thresholds import QualityThresholds
+from flowguard_assets.quality_history import Verdict
 
 
 def _quality_figures(silver: DataFrame, rules: Rules, days: list[date]) -> dict[date, dict[str, Any]]:
@@ -47,19 +48,32 @@ def _quality_figures(silver: DataFrame, rules: Rules, days: list[date]) -> dict[
     return daily_figures(silver, rules.table.partition_column, days, conditions, examples)
 
 
-def _day_metadata(figures: Mapping[str, Any], codes: tuple[str, ...]) -> dict[str, object]:
+def gate_verdict(verdicts: list[Verdict]) -> str:
+    """A Silver day's gates in a few words, the first thing its partition page shows."""
+    failed = [f"{v.check.name}: {v.description}" for v in verdicts if not v.passed]
+    return f"FAILED {'; '.join(failed)} (Gold blocked)" if failed else "passed"
+
+
+def _day_metadata(
+    figures: Mapping[str, Any], codes: tuple[str, ...], gate: str, catalog: str
+) -> dict[str, object]:
+    """A Silver day's metadata: the gates' verdict first, then the rates as percentages, named so
+    the UI, which plots entries sorted by name ('%' before letters), plots them first; all per
+    partition (a run-wide entry would be listed before them)."""
     rows = figures["rows"]
     valid_rate, duplicate_rate = silver_rates(figures)
     return {
+        "gate": gate,
+        "% valid": percent(valid_rate),
+        "% duplicates": percent(duplicate_rate),
         "dagster/row_count": rows,
         "valid": figures["valid"],
         "invalid": rows - figures["valid"],
         "duplicates": figures["duplicates"],
-        "valid_pct": percent(valid_rate),
-        "duplicate_pct": percent(duplicate_rate),
         "valid_rate": valid_rate,
         "duplicate_rate": duplicate_rate,
         **{f"errors/{code}": figures[code] for code in codes},
+        "catalog": catalog,
     }
 
 
@@ -84,10 +98,14 @@ def silver_asset(rules: Rules, kinds: set[str]) -> dg.AssetsDefinition:
             figures = _quality_figures(written, rules, days)
             if table is ORDERS_CLEAN:
                 warehouse.write(DAILY_BUYERS, to_daily_buyers(written, __version__).toArrow(), days)
-        add_daily_metadata(context, {day: _day_metadata(f, codes) for day, f in figures.items()})
-        yield dg.MaterializeResult(metadata={"catalog": catalog.source})
+        verdicts = silver_verdicts(rules, figures, thresholds)
+        gates = {day: gate_verdict([v for v in verdicts if v.day == day]) for day in figures}
+        add_daily_metadata(
+            context, {day: _day_metadata(f, codes, gates[day], catalog.source) for day, f in figures.items()}
+        )
+        yield dg.MaterializeResult()
         with clear_failures():
-            yield from emit(context, silver_verdicts(rules, figures, thresholds), warehouse)
+            yield from emit(context, verdicts, warehouse)
 
     return _silver
 
