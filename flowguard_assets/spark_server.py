@@ -23,7 +23,6 @@ import pyspark
 from flowguard_assets.errors import FlowGuardError
 
 SERVER_CLASS = "org.apache.spark.sql.connect.service.SparkConnectServer"
-DEFAULT_PORT = 15002
 _READY_SECONDS = 180
 _STOP_SECONDS = 30
 _UI_LINE = re.compile(r"started service 'SparkUI' on port (\d+)")

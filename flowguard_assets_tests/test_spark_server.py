@@ -59,6 +59,7 @@ def test_start_status_stop_and_a_run_on_the_warm_server(env, server):
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert f"as one run on the Spark Connect server {url}" in done.stdout
     assert "Closing session" in log.read_text()  # the run's session ended with the run
+    warm = partitions_snapshot(Path(env["FLOWGUARD_WAREHOUSE_DIR"]))
 
     stopped = cli(env, "flowguard", "spark", "stop", timeout=120)
     assert stopped.stdout == f"Spark Connect server {url} stopped\n"
@@ -66,6 +67,9 @@ def test_start_status_stop_and_a_run_on_the_warm_server(env, server):
     assert (down.returncode, down.stdout) == (1, "Spark Connect server: not running\n")
     local = cli(env, "flowguard", "run", "--start", D1.isoformat(), "--end", D2.isoformat())
     assert local.returncode == 0 and "as one run on a local Spark session" in local.stdout
+    # Every table's rows are the same on the server and on a local session.
+    local_tables = partitions_snapshot(Path(env["FLOWGUARD_WAREHOUSE_DIR"]))
+    assert {k: rows for k, (rows, _) in local_tables.items()} == {k: rows for k, (rows, _) in warm.items()}
 
 
 def test_an_unreachable_server_fails_the_run_before_any_write_naming_its_url(env):
