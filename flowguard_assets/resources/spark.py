@@ -19,7 +19,7 @@ from flowguard_assets.errors import FlowGuardError
 _DEFAULT_CONF = {
     "spark.app.name": "flowguard",
     "spark.sql.session.timeZone": "UTC",
-    "spark.sql.adaptive.enabled": "false",
+    "spark.sql.adaptive.enabled": "true",
     "spark.sql.adaptive.coalescePartitions.enabled": "true",
     "spark.sql.parquet.outputTimestampType": "TIMESTAMP_MICROS",
     "spark.sql.execution.arrow.pyspark.enabled": "true",
