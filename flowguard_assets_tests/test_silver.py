@@ -17,7 +17,16 @@ from flowguard_assets_tests.harness import CLICKS, INVALID_TIMESTAMPS, envelope,
 pytestmark = pytest.mark.fast
 
 DAY = date(2026, 2, 14)
-ABSENT = object()
+
+
+class _Absent:
+    """A field left out of the event (a stable repr keeps test ids the same in every process)."""
+
+    def __repr__(self) -> str:
+        return "ABSENT"
+
+
+ABSENT = _Absent()
 
 ORDER = {
     "event_id": "e-1",
