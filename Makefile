@@ -19,7 +19,7 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 
 $(DAGSTER_HOME)/dagster.yaml: deploy/dagster.local.yaml
 	mkdir -p $(DAGSTER_HOME)
-	cp deploy/dagster.local.yaml $@
+	cp deploy/dagster.local.yaml $@.partial && mv $@.partial $@  # never half-written for a reader
 
 demo: install $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/flowguard demo

@@ -4,6 +4,7 @@ import gzip
 import json
 from datetime import date, datetime, timezone
 from pathlib import Path
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import dagster as dg
@@ -16,7 +17,7 @@ from flowguard_assets.resources.catalog import FoodCatalogResource
 from flowguard_assets.resources.landing_zone import LandingZoneResource
 from flowguard_assets.resources.local_warehouse import LocalWarehouse
 from flowguard_assets.resources.warehouse import Warehouse
-from flowguard_assets.tables import Table
+from flowguard_assets.tables import ALL_TABLES, CHECK_RESULTS, Table
 
 # assertDataFrameEqual lets decimals and floats differ by rtol=1e-5 unless told: tests compare exactly.
 EXACT = {"rtol": 0, "atol": 0}
@@ -119,3 +120,25 @@ def without(rows: list[dict[str, Any]], *columns: str) -> list[dict[str, Any]]:
     """Rows without the given columns, sorted, for comparing tables across runs."""
     kept = [{k: v for k, v in row.items() if k not in columns} for row in rows]
     return sorted(kept, key=lambda row: json.dumps(row, default=str, sort_keys=True))
+
+
+def stamp_column(table: Table) -> str | None:
+    """The column that says when a row was written (profiles have none)."""
+    names = table.column_names
+    return next((c for c in ("INGESTION_TIMESTAMP", "LOAD_TIMESTAMP") if c in names), None)
+
+
+def snapshot_of(rows_of: Callable[[Table], list[dict[str, Any]]], days: Iterable[date]) -> dict:
+    """Per table and day: the rows without their write time, and the set of write times (one per
+    whole write). The quality history keeps every run's rows, killed runs' included: it is only
+    read (it must stay readable)."""
+    snapshot = {}
+    for table in ALL_TABLES:
+        rows = rows_of(table)  # fails if any file is unreadable
+        if table is CHECK_RESULTS:
+            continue
+        for day in days:
+            mine = [r for r in rows if r[table.partition_column] == day]
+            stamps = {r.get(stamp_column(table)) for r in mine}
+            snapshot[(table.name, day)] = (without(mine, stamp_column(table)), stamps)
+    return snapshot

@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 from datetime import date
+from functools import partial
 from pathlib import Path
 
 import dagster as dg
@@ -14,33 +15,22 @@ import pytest
 
 from flowguard_assets.generate import generate_landing
 from flowguard_assets.cli.runner import execute_range
-from flowguard_assets.tables import ALL_TABLES, CHECK_RESULTS, DAILY_GMV_METRICS, ORDERS_RAW, Table
-from flowguard_assets_tests.harness import make_defs, read_table, without
+from flowguard_assets.tables import DAILY_GMV_METRICS, ORDERS_RAW
+from flowguard_assets_tests.dagster_services import free_port, keep_landing_sensor_off, location_loaded, wait_for
+from flowguard_assets_tests.harness import make_defs, read_table, snapshot_of
 
 BIN = Path(sys.executable).parent
 D1, D2 = date(2026, 2, 14), date(2026, 2, 15)
 KILL_TRIALS = int(os.environ.get("FLOWGUARD_KILL_TRIALS", "3"))
-
-
-def stamp_column(table: Table) -> str | None:
-    """The column that says when a row was written (profiles have none)."""
-    names = table.column_names
-    return next((c for c in ("INGESTION_TIMESTAMP", "LOAD_TIMESTAMP") if c in names), None)
+FRESH_INSTANCE_TRIALS = int(os.environ.get("FLOWGUARD_FRESH_INSTANCE_TRIALS", "3"))
+STORAGE_ERRORS = (
+    "more than one head", "OperationalError", "IntegrityError", "UNIQUE constraint", "already exists",
+    "database is locked", "No dagster instance configuration file", "Traceback",
+)  # fmt: skip
 
 
 def partitions_snapshot(warehouse: Path) -> dict:
-    """Per table and day: the rows without their write time, and the set of write times. The
-    quality history keeps every run's rows, killed runs' included: it must stay readable."""
-    snapshot = {}
-    for table in ALL_TABLES:
-        rows = read_table(warehouse, table)  # fails if any file is unreadable
-        if table is CHECK_RESULTS:
-            continue
-        for day in (D1, D2):
-            mine = [r for r in rows if r[table.partition_column] == day]
-            stamps = {r.get(stamp_column(table)) for r in mine}
-            snapshot[(table.name, day)] = (without(mine, stamp_column(table)), stamps)
-    return snapshot
+    return snapshot_of(partial(read_table, warehouse), (D1, D2))
 
 
 def flowguard_run(env, *, wait=True) -> subprocess.Popen:
@@ -59,10 +49,7 @@ def flowguard_run(env, *, wait=True) -> subprocess.Popen:
 @pytest.fixture
 def env(tmp_path):
     generate_landing(tmp_path / "landing", D1, 2, orders_per_day=300, clicks_per_day=1500, seed=21)
-    (tmp_path / "home").mkdir()
-    # An instance in use is initialized; two runs must not race to create its SQLite tables.
-    dg.DagsterInstance.from_config(str(tmp_path / "home")).dispose()
-    return {
+    return {  # a new DAGSTER_HOME: the first flowguard command creates the instance
         **os.environ,
         "DAGSTER_HOME": str(tmp_path / "home"),
         "FLOWGUARD_LANDING_DIR": str(tmp_path / "landing"),
@@ -126,6 +113,63 @@ def test_runs_of_different_days_do_not_interfere(env, tmp_path):
     assert {k: v[0] for k, v in together.items() if k != reads_d1} == {k: v[0] for k, v in expected.items() if k != reads_d1}
     assert run_day(D2).wait(timeout=900) == 0
     assert partitions_snapshot(warehouse)[reads_d1][0] == expected[reads_d1][0]
+
+
+def test_the_ui_and_a_run_started_at_once_on_a_new_instance_both_work(env, tmp_path):
+    """`flowguard ui` and `flowguard run` at the same moment on a DAGSTER_HOME that does not exist
+    yet, again and again: neither sees a storage error; the run succeeds and the UI serves. The
+    UI's runs would use a Spark server elsewhere (SPARK_REMOTE): none is started, none is needed
+    here (the landing sensor is kept off the run's days)."""
+    keep_landing_sensor_off(Path(env["FLOWGUARD_LANDING_DIR"]), "*/*")
+    for trial in range(FRESH_INSTANCE_TRIALS):
+        home, port = tmp_path / f"home-{trial}", free_port()
+        logs = {name: tmp_path / f"{name}-{trial}.log" for name in ("ui", "run")}
+        ui = subprocess.Popen(
+            [str(BIN / "flowguard"), "ui", "--port", str(port)],
+            env={**env, "DAGSTER_HOME": str(home), "SPARK_REMOTE": f"sc://127.0.0.1:{free_port()}"},
+            stdout=logs["ui"].open("w"), stderr=subprocess.STDOUT, start_new_session=True,
+        )  # fmt: skip
+        run = subprocess.Popen(
+            [str(BIN / "flowguard"), "run", "--start", D1.isoformat(), "--select", "bronze"],
+            env={**env, "DAGSTER_HOME": str(home)}, stdout=logs["run"].open("w"), stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )  # fmt: skip
+        try:
+            assert run.wait(timeout=600) == 0, logs["run"].read_text()
+            wait_for(lambda: location_loaded(f"http://127.0.0.1:{port}"), 180, f"trial {trial}: the UI")
+            output = {name: log.read_text() for name, log in logs.items()}  # before the UI is stopped
+        finally:
+            os.killpg(ui.pid, signal.SIGTERM)
+            ui.wait(timeout=120)
+        for name, text in output.items():
+            assert not [e for e in STORAGE_ERRORS if e in text], f"trial {trial}, {name}:\n{text}"
+        (stored,) = dg.DagsterInstance.from_config(str(home)).get_runs()
+        assert stored.is_success
+
+
+def test_entry_points_opening_a_new_instance_at_the_same_instant_never_corrupt_it(tmp_path):
+    """Six processes open one new DAGSTER_HOME at the same instant through FlowGuard's entry point
+    (`runner.instance`, which every flowguard command uses). Without its lock this gave Alembic's
+    "more than one head" and "table ... already exists" in most trials."""
+    at = time.time() + 8  # all imports done by then: they start together
+    code = (
+        "import sys, time\nfrom flowguard_assets.cli.runner import instance\n"
+        "time.sleep(max(0, float(sys.argv[1]) - time.time()))\ninstance().dispose()"
+    )
+    homes = [tmp_path / f"home-{trial}" for trial in range(FRESH_INSTANCE_TRIALS)]
+    opened = [
+        subprocess.Popen(
+            [sys.executable, "-c", code, str(at + 2 * trial)], env={**os.environ, "DAGSTER_HOME": str(home)},
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        )  # fmt: skip
+        for trial, home in enumerate(homes)
+        for _ in range(6)
+    ]
+    outputs = [p.communicate(timeout=300)[0] for p in opened]
+    assert [p.returncode for p in opened] == [0] * len(opened), "\n".join(outputs)
+    assert not [o for o in outputs if any(e in o for e in STORAGE_ERRORS)]
+    for home in homes:
+        assert dg.DagsterInstance.from_config(str(home)).get_runs() == []
 
 
 def error_text(error) -> str:

@@ -1,23 +1,13 @@
 """FLOWGUARD_WAREHOUSE=snowflake through the real snowflake-connector-python, against fakesnow's
-server mode (a local Snowflake emulator reached over HTTP via SNOWFLAKE_HOST/PORT/PROTOCOL).
-
-Every statement FlowGuard sends runs on the server: CREATE SCHEMA/TABLE, information_schema,
-ALTER TABLE, CREATE TEMPORARY STAGE, PUT, BEGIN/DELETE/COPY INTO/COMMIT/ROLLBACK and SELECT.
-One emulator bug is patched here: fakesnow 0.12's server turns NULL timestamps into 1970-01-01 in
-its Arrow results (`fakesnow.arrow.timestamp_to_sf_struct` drops the null mask); the fixture keeps
-the mask, as Snowflake does.
-"""
+server mode (`snowflake_emulator`). Every statement FlowGuard sends runs on the server: CREATE
+SCHEMA/TABLE, information_schema, ALTER TABLE, CREATE TEMPORARY STAGE, PUT,
+BEGIN/DELETE/COPY INTO/COMMIT/ROLLBACK and SELECT."""
 
 from datetime import date, datetime
 from pathlib import Path
 
 import dagster as dg
-import fakesnow
-import fakesnow.arrow
-import pyarrow as pa
-import pyarrow.compute as pc
 import pytest
-import snowflake.connector
 
 from flowguard_assets.config import load_settings
 from flowguard_assets.generate import generate_landing
@@ -36,51 +26,20 @@ from flowguard_assets.tables import (
     USER_FUNNEL_METRICS,
 )
 from flowguard_assets_tests.harness import make_defs, read_table, without
+from flowguard_assets_tests.snowflake_emulator import snowflake_emulator
 
 ROOT = Path(__file__).resolve().parents[1]
 GOLD = (DAILY_GMV_METRICS, FOOD_ITEM_PERFORMANCE, USER_FUNNEL_METRICS, HOURLY_ORDER_PATTERNS)
 START, END = date(2026, 2, 14), date(2026, 2, 15)
-_original = fakesnow.arrow.timestamp_to_sf_struct
-
-
-def _timestamps_keep_nulls(ts):
-    struct = _original(ts)
-    ts = ts.combine_chunks() if isinstance(ts, pa.ChunkedArray) else ts
-    return pa.StructArray.from_arrays(
-        struct.flatten(), fields=list(struct.type), mask=pc.is_null(ts)
-    )
 
 
 @pytest.fixture(scope="module")
 def snowflake_env():
-    """A fakesnow server and the SNOWFLAKE_* environment that points FlowGuard at it."""
-    patch = pytest.MonkeyPatch()
-    patch.setattr(fakesnow.arrow, "timestamp_to_sf_struct", _timestamps_keep_nulls)
-    with fakesnow.server() as server:
-        env = {
-            "FLOWGUARD_WAREHOUSE": "snowflake",
-            "SNOWFLAKE_ACCOUNT": server["account"],
-            "SNOWFLAKE_USER": server["user"],
-            "SNOWFLAKE_PASSWORD": server["password"],
-            "SNOWFLAKE_DATABASE": "FLOWGUARD",
-            "SNOWFLAKE_HOST": server["host"],
-            "SNOWFLAKE_PORT": str(server["port"]),
-            "SNOWFLAKE_PROTOCOL": server["protocol"],
-        }
-        for name, value in env.items():
+    """The emulator, and the SNOWFLAKE_* environment that points FlowGuard at it."""
+    with snowflake_emulator("FLOWGUARD") as emulator, pytest.MonkeyPatch.context() as patch:
+        for name, value in emulator.env.items():
             patch.setenv(name, value)
-        connection = snowflake.connector.connect(**{**server, "network_timeout": 30})
-        connection.cursor().execute("CREATE DATABASE IF NOT EXISTS FLOWGUARD")
-        connection.cursor().execute("USE DATABASE FLOWGUARD")
-        yield {"server": server, "connection": connection}
-        connection.close()
-    patch.undo()
-
-
-def sql(env, statement: str, params=None) -> list[tuple]:
-    cursor = env["connection"].cursor()
-    cursor.execute(statement, params)
-    return cursor.fetchall() if cursor.description else []
+        yield emulator
 
 
 @pytest.fixture(scope="module")
@@ -109,9 +68,7 @@ def test_every_gold_table_equals_the_local_warehouse_run(spark, chain):
 
 
 def test_tables_live_in_the_bronze_silver_gold_audit_schemas(snowflake_env, chain):
-    tables = sql(
-        snowflake_env,
-        "SELECT table_schema, table_name FROM information_schema.tables"
+    tables = snowflake_env.sql("SELECT table_schema, table_name FROM information_schema.tables"
         " WHERE table_schema IN ('BRONZE', 'SILVER', 'GOLD', 'AUDIT')",
     )
     assert {(t.schema.upper(), t.name) for t in ALL_TABLES} <= {(s.upper(), n.upper()) for s, n in tables}
@@ -121,7 +78,7 @@ def test_the_quality_history_is_in_snowflake_and_a_run_replaces_only_its_own_row
     from flowguard_assets.quality_history import Verdict, record
 
     def history(run_id):
-        return sql(snowflake_env, 'SELECT "CHECK_NAME", "ASSET_KEY", "PASSED", "PARTITION_DATE" FROM AUDIT.CHECK_RESULTS WHERE "RUN_ID" = %s', (run_id,))
+        return snowflake_env.sql('SELECT "CHECK_NAME", "ASSET_KEY", "PASSED", "PARTITION_DATE" FROM AUDIT.CHECK_RESULTS WHERE "RUN_ID" = %s', (run_id,))
 
     stored = history(chain["run_id"])
     local = read_table(chain["root"] / "local", CHECK_RESULTS)
@@ -159,15 +116,15 @@ def test_a_load_that_fails_halfway_leaves_the_old_rows(spark, snowflake_env, cha
 
 def test_a_table_of_an_earlier_release_gains_the_new_column_and_keeps_its_rows(spark, snowflake_env):
     old = DAILY_BUYERS.columns[:1] + DAILY_BUYERS.columns[2:]  # without LOAD_TIMESTAMP
-    sql(snowflake_env, "CREATE SCHEMA IF NOT EXISTS MIGRATE")
-    sql(snowflake_env, 'CREATE TABLE MIGRATE."DAILY_BUYERS" ("USER_ID" NUMBER(19,0), "PROCESSING_VERSION" VARCHAR, "DATE_PARTITION" DATE)')
-    sql(snowflake_env, "INSERT INTO MIGRATE.DAILY_BUYERS VALUES (7, '0.9.0', '2026-02-01')")
+    snowflake_env.sql("CREATE SCHEMA IF NOT EXISTS MIGRATE")
+    snowflake_env.sql('CREATE TABLE MIGRATE."DAILY_BUYERS" ("USER_ID" NUMBER(19,0), "PROCESSING_VERSION" VARCHAR, "DATE_PARTITION" DATE)')
+    snowflake_env.sql("INSERT INTO MIGRATE.DAILY_BUYERS VALUES (7, '0.9.0', '2026-02-01')")
     table = type(DAILY_BUYERS)("migrate", "DAILY_BUYERS", "DATE_PARTITION", "test", DAILY_BUYERS.columns)
     assert len(old) == len(table.columns) - 1
     warehouse = build_warehouse(load_settings())
     rows = spark.createDataFrame([(8, datetime(2026, 2, 2, 9, 0), "1.0.0", date(2026, 2, 2))], table.spark_schema)
     warehouse.write(table, rows, [date(2026, 2, 2)])
-    stored = sorted(tuple(r) for r in sql(snowflake_env, "SELECT USER_ID, LOAD_TIMESTAMP, PROCESSING_VERSION, DATE_PARTITION FROM MIGRATE.DAILY_BUYERS"))
+    stored = sorted(tuple(r) for r in snowflake_env.sql("SELECT USER_ID, LOAD_TIMESTAMP, PROCESSING_VERSION, DATE_PARTITION FROM MIGRATE.DAILY_BUYERS"))
     assert stored == [(7, None, "0.9.0", date(2026, 2, 1)), (8, datetime(2026, 2, 2, 9, 0), "1.0.0", date(2026, 2, 2))]
 
 
@@ -180,15 +137,15 @@ def test_a_table_of_an_earlier_release_gains_the_new_column_and_keeps_its_rows(s
     ],
 )
 def test_an_incompatible_table_stops_with_a_clear_message_and_keeps_its_data(spark, snowflake_env, ddl, problem):
-    sql(snowflake_env, "CREATE SCHEMA IF NOT EXISTS CLASH")
-    sql(snowflake_env, "DROP TABLE IF EXISTS CLASH.DAILY_BUYERS")
-    sql(snowflake_env, f'CREATE TABLE CLASH."DAILY_BUYERS" {ddl}')
+    snowflake_env.sql("CREATE SCHEMA IF NOT EXISTS CLASH")
+    snowflake_env.sql("DROP TABLE IF EXISTS CLASH.DAILY_BUYERS")
+    snowflake_env.sql(f'CREATE TABLE CLASH."DAILY_BUYERS" {ddl}')
     table = type(DAILY_BUYERS)("clash", "DAILY_BUYERS", "DATE_PARTITION", "test", DAILY_BUYERS.columns)
     rows = spark.createDataFrame([(8, None, "1.0.0", date(2026, 2, 2))], table.spark_schema)
     with pytest.raises(WarehouseError, match="CLASH.DAILY_BUYERS has an incompatible schema") as error:
         build_warehouse(load_settings()).write(table, rows, [date(2026, 2, 2)])
     assert problem in str(error.value)
-    assert sql(snowflake_env, "SELECT COUNT(*) FROM CLASH.DAILY_BUYERS") == [(0,)]
+    assert snowflake_env.sql("SELECT COUNT(*) FROM CLASH.DAILY_BUYERS") == [(0,)]
 
 
 def test_ddl_scripts_for_reviewers_match_the_schemas():

@@ -1,12 +1,13 @@
-"""Alerts: every failed check (ERROR, or WARN as a warning), every run failure, and every Gold
-table without yesterday's partition at 03:00 UTC, each posted once by the `flowguard_alerts`
-sensor."""
+"""Alerts: every failed check (ERROR, or WARN as a warning), every run failure, every automatic
+retry that succeeded, and every Gold table without yesterday's partition at 03:00 UTC, each posted
+once by the `flowguard_alerts` sensor."""
 
 import json
 from datetime import UTC, datetime, time, timedelta
 
 import dagster as dg
 from dagster._core.execution.plan.objects import StepFailureData  # not exported; the event's data
+from dagster._core.storage.tags import RETRY_NUMBER_TAG, ROOT_RUN_ID_TAG, WILL_RETRY_TAG  # not exported
 
 from flowguard_assets.failures import step_failure_reason
 from flowguard_assets.gates import BLOCKED_DAYS
@@ -39,8 +40,31 @@ def _explained(failure: StepFailureData, alerted: set[str]) -> bool:
     return blocked is not None and set(blocked.value) <= alerted
 
 
+def _crash_reason(instance: dg.DagsterInstance, run_id: str) -> str:
+    """Why a run failed outside its steps (its process died, monitoring gave up on it): Dagster's
+    last engine event of the run says so."""
+    records = instance.get_records_for_run(
+        run_id, of_type=dg.DagsterEventType.ENGINE_EVENT, ascending=False, limit=1
+    ).records
+    return records[0].event_log_entry.dagster_event.message if records else "the run failed"
+
+
+def _recovery(run: dg.DagsterRun, run_url: str) -> Alert:
+    return Alert(
+        title=f"FlowGuard run recovered: {run.job_name}",
+        detail=(
+            f"automatic retry {run.tags[RETRY_NUMBER_TAG]} of run {run.tags[ROOT_RUN_ID_TAG]}"
+            " succeeded; nothing to do"
+        ),
+        severity="INFO",
+        run_url=run_url,
+        partition=_run_partitions(run),
+    )
+
+
 def alerts_for_run(instance: dg.DagsterInstance, run_id: str, ui_url: str) -> list[Alert]:
-    """An alert per failed check evaluation of the run, and one for a failure checks do not explain."""
+    """An alert per failed check evaluation of the run, one for a failure checks do not explain
+    (saying when Dagster retries the run), and one when an automatic retry succeeded."""
     run = instance.get_run_by_id(run_id)
     if run is None:
         return []
@@ -68,7 +92,9 @@ def alerts_for_run(instance: dg.DagsterInstance, run_id: str, ui_url: str) -> li
         alerted = {alert.partition for alert in alerts if alert.severity == "ERROR"}
         unexplained = [f for f in failures if not _explained(f, alerted)]
         if unexplained or not failures:
-            message = step_failure_reason(unexplained[0]) if unexplained else "the run failed"
+            message = step_failure_reason(unexplained[0]) if unexplained else _crash_reason(instance, run_id)
+            if run.tags.get(WILL_RETRY_TAG) == "true":
+                message += "; Dagster retries the run automatically"
             alerts.append(
                 Alert(
                     title=f"FlowGuard run failed: {run.job_name}",
@@ -78,6 +104,8 @@ def alerts_for_run(instance: dg.DagsterInstance, run_id: str, ui_url: str) -> li
                     partition=_run_partitions(run),
                 )
             )
+    elif run.status == dg.DagsterRunStatus.SUCCESS and RETRY_NUMBER_TAG in run.tags:
+        alerts.append(_recovery(run, run_url))
     return alerts
 
 

@@ -1,5 +1,6 @@
 """Running FlowGuard's assets for a range of days through Dagster's Python API, with progress."""
 
+import fcntl
 import os
 import shutil
 import sys
@@ -54,13 +55,21 @@ LOCAL_DAGSTER_YAML = Path(__file__).resolve().parents[2] / "deploy" / "dagster.l
 
 def instance() -> dg.DagsterInstance:
     """The Dagster instance of DAGSTER_HOME (default `./.dagster`), as the UI and daemon use. A
-    DAGSTER_HOME without a dagster.yaml gets FlowGuard's laptop one (deploy/dagster.local.yaml)."""
+    DAGSTER_HOME without a dagster.yaml gets FlowGuard's laptop one (deploy/dagster.local.yaml).
+
+    Writing that file and creating the storage happen under a lock in DAGSTER_HOME, so entry
+    points started at the same moment on a new home (`flowguard ui` and `flowguard run`) never
+    read a half-written dagster.yaml or race to create the same SQLite tables."""
     home = Path(os.environ.setdefault("DAGSTER_HOME", str(Path(".dagster").absolute())))
     home.mkdir(parents=True, exist_ok=True)
-    config = home / "dagster.yaml"
-    if not config.exists() and LOCAL_DAGSTER_YAML.exists():
-        shutil.copyfile(LOCAL_DAGSTER_YAML, config)
-    return dg.DagsterInstance.get()
+    with (home / ".flowguard-instance.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        config = home / "dagster.yaml"
+        if not config.exists() and LOCAL_DAGSTER_YAML.exists():
+            partial = home / f".dagster.yaml.{os.getpid()}"
+            shutil.copyfile(LOCAL_DAGSTER_YAML, partial)
+            partial.replace(config)
+        return dg.DagsterInstance.get()
 
 
 def check_line(evaluation: dg.AssetCheckEvaluation) -> str | None:
