@@ -3,14 +3,20 @@ snowflake-connector-python through SNOWFLAKE_HOST/PORT/PROTOCOL.
 
 One emulator bug is patched: fakesnow 0.12's server turns NULL timestamps into 1970-01-01 in its
 Arrow results (`fakesnow.arrow.timestamp_to_sf_struct` drops the null mask); the patch keeps the
-mask, as Snowflake does. The server runs in the test process, so the patch reaches it."""
+mask, as Snowflake does. The server runs in the test process, so the patch reaches it.
+
+`fakesnow.server` is both a function and a module; the function is taken before the module is
+imported, so every test process can start more than one emulator."""
 
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
 import fakesnow
-import fakesnow.arrow
+
+start_server = fakesnow.server  # importing the fakesnow.server module rebinds that name to the module
+import fakesnow.arrow  # noqa: E402
+import fakesnow.server as fakesnow_server  # noqa: E402 (its sessions, for tests that end them)
 import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
@@ -43,7 +49,7 @@ def snowflake_emulator(database: str) -> Iterator[Emulator]:
     patch = pytest.MonkeyPatch()
     patch.setattr(fakesnow.arrow, "timestamp_to_sf_struct", _timestamps_keep_nulls)
     try:
-        with fakesnow.server() as server:
+        with start_server() as server:
             env = {
                 "FLOWGUARD_WAREHOUSE": "snowflake",
                 "SNOWFLAKE_ACCOUNT": server["account"],

@@ -19,7 +19,6 @@ import time
 from datetime import date, timedelta
 from pathlib import Path
 
-import fakesnow.server
 import pytest
 from fakesnow.cursor import FakeSnowflakeCursor
 
@@ -27,7 +26,7 @@ from flowguard_assets.generate import generate_landing
 from flowguard_assets.tables import Table
 from flowguard_assets_tests.dagster_services import wait_for
 from flowguard_assets_tests.harness import snapshot_of
-from flowguard_assets_tests.snowflake_emulator import snowflake_emulator
+from flowguard_assets_tests.snowflake_emulator import fakesnow_server, snowflake_emulator
 
 pytestmark = pytest.mark.slow
 
@@ -85,9 +84,9 @@ class Killer:
         open transaction back. Waits until the server has no statement of the run in flight."""
         wait_for(lambda: self.busy == 0, 60, "the emulator to finish the dead client's statement", every=0.2)
         ended = 0
-        for token, session in list(fakesnow.server.sessions.items()):
+        for token, session in list(fakesnow_server.sessions.items()):
             if session is not self.harness_session:
-                fakesnow.server.sessions.pop(token).close()
+                fakesnow_server.sessions.pop(token).close()
                 ended += 1
         self.in_transaction.clear()
         return ended
@@ -97,7 +96,7 @@ class Killer:
 def emulator(monkeypatch):
     with snowflake_emulator("KILLS") as started:
         token = started.connection.rest.token
-        killer = Killer(fakesnow.server.sessions[token])
+        killer = Killer(fakesnow_server.sessions[token])
         original = FakeSnowflakeCursor.execute
         monkeypatch.setattr(FakeSnowflakeCursor, "execute", lambda cursor, *a, **k: killer.execute(cursor, original, *a, **k))
         yield started, killer

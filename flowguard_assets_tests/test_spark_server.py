@@ -5,7 +5,6 @@ import os
 import random
 import re
 import signal
-import subprocess
 import time
 from pathlib import Path
 
