@@ -25,7 +25,7 @@ demo: install $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/flowguard demo
 
 test: install
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 # The fast tier's JVM lives about a minute: compiling with C1 only (no C2) cuts its CPU time by ~40 %.
 test-fast: install

@@ -41,12 +41,18 @@ def _explained(failure: StepFailureData, alerted: set[str]) -> bool:
 
 
 def _crash_reason(instance: dg.DagsterInstance, run_id: str) -> str:
-    """Why a run failed outside its steps (its process died, monitoring gave up on it): Dagster's
-    last engine event of the run says so."""
-    records = instance.get_records_for_run(
-        run_id, of_type=dg.DagsterEventType.ENGINE_EVENT, ascending=False, limit=1
-    ).records
-    return records[0].event_log_entry.dagster_event.message if records else "the run failed"
+    """Why a run failed outside its steps (its process died, monitoring gave up on it): the first
+    sentence of Dagster's last engine event before the run's failure."""
+    kinds = {dg.DagsterEventType.ENGINE_EVENT, dg.DagsterEventType.RUN_FAILURE}
+    records = instance.get_records_for_run(run_id, of_type=kinds, ascending=False).records
+    after_failure = False
+    for record in records:  # newest first
+        event = record.event_log_entry.dagster_event
+        if event.event_type == dg.DagsterEventType.RUN_FAILURE:
+            after_failure = True
+        elif after_failure:
+            return event.message.split(". ")[0].removesuffix(".")
+    return "the run failed"
 
 
 def _recovery(run: dg.DagsterRun, run_url: str) -> Alert:
