@@ -8,6 +8,7 @@ mask, as Snowflake does. The server runs in the test process, so the patch reach
 `fakesnow.server` is both a function and a module; the function is taken before the module is
 imported, so every test process can start more than one emulator."""
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -16,7 +17,7 @@ import fakesnow
 
 start_server = fakesnow.server  # importing the fakesnow.server module rebinds that name to the module
 import fakesnow.arrow  # noqa: E402
-import fakesnow.server as fakesnow_server  # noqa: E402 (its sessions, for tests that end them)
+import fakesnow.server as fakesnow_server  # noqa: E402, F401 (its sessions, for tests that end them)
 import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
@@ -50,6 +51,8 @@ def snowflake_emulator(database: str) -> Iterator[Emulator]:
     patch.setattr(fakesnow.arrow, "timestamp_to_sf_struct", _timestamps_keep_nulls)
     try:
         with start_server() as server:
+            for name in ("uvicorn.access", "uvicorn.error"):  # a line per request otherwise
+                logging.getLogger(name).setLevel(logging.WARNING)
             env = {
                 "FLOWGUARD_WAREHOUSE": "snowflake",
                 "SNOWFLAKE_ACCOUNT": server["account"],

@@ -3,7 +3,6 @@
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -24,6 +23,7 @@ from flowguard_assets.tables import (
     HOURLY_ORDER_PATTERNS,
     USER_FUNNEL_METRICS,
 )
+from flowguard_assets_tests.dagster_services import free_port
 from flowguard_assets_tests.harness import make_defs, read_table, without
 
 BIN = Path(sys.executable).parent
@@ -45,12 +45,6 @@ def env(tmp_path):
         "FLOWGUARD_LANDING_DIR": str(tmp_path / "landing"),
         "FLOWGUARD_WAREHOUSE_DIR": str(tmp_path / "warehouse"),
     }
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def cli(env, *args: str, timeout: int = 900) -> subprocess.CompletedProcess:

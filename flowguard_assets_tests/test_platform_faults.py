@@ -10,6 +10,7 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
+from dagster._core.execution.backfill import BulkActionStatus  # not exported
 from dagster._core.storage.tags import PARENT_RUN_ID_TAG, RETRY_NUMBER_TAG, ROOT_RUN_ID_TAG  # not exported
 
 from flowguard_assets.cli.runner import execute_range
@@ -71,12 +72,19 @@ def bronze_done(instance: dg.DagsterInstance, run_id: str) -> bool:
     return {"bronze/orders_raw", "bronze/clicks_raw"} <= keys
 
 
-def test_a_run_worker_killed_mid_backfill_is_failed_retried_and_repaired(platform, unkilled):
-    instance = platform.instance()
+def backfill_past_bronze(platform, instance: dg.DagsterInstance) -> tuple[str, dg.RunsFilter, dg.DagsterRun]:
+    """A UI backfill of the 10 days, once its run has materialized Bronze: the id, a filter for
+    its runs, and the run."""
     backfill_id = platform.backfill(NAMES)
     runs = dg.RunsFilter(tags={"dagster/backfill": backfill_id})
-    first = wait_for(lambda: next(iter(instance.get_runs(runs)), None), 120, "the backfill's run")
-    wait_for(lambda: bronze_done(instance, first.run_id), 600, "Bronze of the backfill's run")
+    run = wait_for(lambda: next(iter(instance.get_runs(runs)), None), 120, "the backfill's run")
+    wait_for(lambda: bronze_done(instance, run.run_id), 600, "Bronze of the backfill's run")
+    return backfill_id, runs, run
+
+
+def test_a_run_worker_killed_mid_backfill_is_failed_retried_and_repaired(platform, unkilled):
+    instance = platform.instance()
+    _, runs, first = backfill_past_bronze(platform, instance)
     pid = worker_pid(instance, first.run_id)
     os.kill(pid, signal.SIGKILL)
     killed = time.monotonic()
@@ -110,13 +118,8 @@ def test_a_run_worker_killed_mid_backfill_is_failed_retried_and_repaired(platfor
 
 
 def test_a_daemon_restarted_mid_backfill_finishes_it_once_and_its_sensors_carry_on(platform, unkilled):
-    from dagster._core.execution.backfill import BulkActionStatus  # not exported
-
     instance = platform.instance()
-    backfill_id = platform.backfill(NAMES)
-    runs = dg.RunsFilter(tags={"dagster/backfill": backfill_id})
-    run = wait_for(lambda: next(iter(instance.get_runs(runs)), None), 120, "the backfill's run")
-    wait_for(lambda: bronze_done(instance, run.run_id), 600, "Bronze of the backfill's run")
+    backfill_id, runs, _ = backfill_past_bronze(platform, instance)
     # A new day lands while the daemon is down: its landing sensor must run it once, after.
     generate_landing(platform.root / "landing", NEW_DAY, 1, orders_per_day=200, clicks_per_day=1000, seed=32, in_progress_file=False)
     platform.stop("daemon", group=False)  # SIGTERM to the daemon alone, as its supervisor sends

@@ -23,7 +23,8 @@ from flowguard_assets.errors import LandingError
 from flowguard_assets.landing import landing_files, scan
 from flowguard_assets.tables import ALL_TABLES
 from flowguard_assets_tests.harness import read_table, without
-from flowguard_assets_tests.test_cli import cli, free_port
+from flowguard_assets_tests.dagster_services import free_port
+from flowguard_assets_tests.test_cli import cli
 
 SPARK_HOME = Path(pyspark.__file__).parent
 MASTER = "org.apache.spark.deploy.master.Master"

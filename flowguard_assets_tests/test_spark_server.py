@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from flowguard_assets.generate import generate_landing
-from flowguard_assets_tests.test_cli import cli, free_port
+from flowguard_assets_tests.dagster_services import free_port
+from flowguard_assets_tests.test_cli import cli
 from flowguard_assets_tests.test_reliability import D1, D2, flowguard_run, partitions_snapshot
 
 KILL_TRIALS = int(os.environ.get("FLOWGUARD_SERVER_KILL_TRIALS", "2"))

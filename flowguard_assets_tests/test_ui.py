@@ -15,7 +15,6 @@ Flows of this Dagster version (1.13) the tests rely on:
   latest evaluation's result and partition.
 """
 
-import json
 import os
 import re
 import shutil
@@ -23,7 +22,6 @@ import signal
 import subprocess
 import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -36,6 +34,7 @@ from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
 
 from flowguard_assets.generate import AnomalyRates, generate_landing
 from flowguard_assets.cli.runner import execute_range
+from flowguard_assets_tests.dagster_services import free_port, graphql, location_loaded
 from flowguard_assets_tests.harness import make_defs
 
 pytestmark = pytest.mark.slow
@@ -72,33 +71,6 @@ run_coordinator:
 """
 
 
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def graphql(url: str, query: str, variables: dict | None = None) -> dict:
-    request = urllib.request.Request(
-        url + "/graphql",
-        data=json.dumps({"query": query, "variables": variables or {}}).encode(),
-        headers={"Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(request, timeout=60) as response:
-        return json.loads(response.read())["data"]
-
-
-def _location_loaded(url: str) -> bool:
-    query = "{ workspaceOrError { ... on Workspace { locationEntries { loadStatus } } } }"
-    try:
-        entries = graphql(url, query)["workspaceOrError"]["locationEntries"]
-    except (OSError, KeyError, TypeError, ValueError):
-        return False
-    return bool(entries) and all(e["loadStatus"] == "LOADED" for e in entries)
-
-
 def _tail(path: Path, lines: int = 30) -> str:
     try:
         return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
@@ -128,7 +100,7 @@ class Server:
 
     def wait_loaded(self) -> None:
         deadline = time.monotonic() + 180
-        while not _location_loaded(self.url):
+        while not location_loaded(self.url):
             if self.process.poll() is not None or time.monotonic() > deadline:
                 pytest.fail(f"the webserver did not load the code location; its log:\n{_tail(self.log)}")
             time.sleep(2)
