@@ -116,6 +116,7 @@ def test_flowguard_run_shows_progress_and_a_summary_then_status_shows_the_days(e
     assert all(line.split()[1] != "-" for line in summary[1:4])  # revenue of each day
 
     assert out.splitlines()[-1] == f"Run succeeded: http://127.0.0.1:3000/runs/{run_ids(env)[0]}"
+    assert not re.search(r"^\S+ \S+ WARN |Spark's default log4j profile", ran.stderr, re.MULTILINE), ran.stderr  # --verbose shows them
 
     status = cli(env, "flowguard", "status", "--start", "2026-02-13", "--end", "2026-02-16")
     assert status.returncode == 0, status.stderr
@@ -215,8 +216,10 @@ def test_doctor_says_ok_or_why_not(env):
     assert [line.split()[:2] for line in healthy.stdout.splitlines()] == [
         ["OK", "java"], ["OK", "spark"], ["OK", "landing"], ["OK", "catalog"], ["OK", "warehouse"]
     ]
-    broken = cli({**env, "POSTGRES_HOST": "127.0.0.1", "POSTGRES_PORT": "1", "POSTGRES_DB": "catalog"}, "flowguard", "doctor")
+    assert "Spark's default log4j profile" not in healthy.stderr, healthy.stderr
+    broken = cli({**env, "POSTGRES_HOST": "127.0.0.1", "POSTGRES_PORT": "1", "POSTGRES_DB": "catalog"}, "flowguard", "doctor", "--verbose")
     assert broken.returncode == 1
+    assert "Spark's default log4j profile" in broken.stderr  # Spark's own log, with --verbose
     (catalog,) = [line for line in broken.stdout.splitlines() if " catalog " in line]
     assert catalog.startswith("FAIL catalog") and "127.0.0.1:1" in catalog and "hint:" in catalog
 

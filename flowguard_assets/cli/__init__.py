@@ -340,7 +340,7 @@ def parser() -> argparse.ArgumentParser:
     commands = top.add_subparsers(dest="command", required=True)
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
-        "--verbose", action="store_true", help="also print Dagster's log and the stack trace of an unexpected error"
+        "--verbose", action="store_true", help="also print Dagster's and Spark's log and the stack trace of an unexpected error"
     )
 
     generate = commands.add_parser("generate", parents=[common], help="write a sample landing zone")
@@ -416,12 +416,25 @@ def parser() -> argparse.ArgumentParser:
     return top
 
 
+QUIET_SPARK_LOG = Path(__file__).resolve().parents[1] / "data" / "log4j2-quiet.properties"
+LOCAL_SPARK_COMMANDS = ("run", "demo", "doctor")  # may start a local Spark driver in this process
+
+
+def quiet_local_spark() -> None:
+    """Spark's log4j notices and warnings off in a local driver this process starts, its errors
+    kept: SPARK_SUBMIT_OPTS reaches the driver JVM that pyspark launches."""
+    option = f"-Dlog4j2.configurationFile={QUIET_SPARK_LOG}"
+    os.environ["SPARK_SUBMIT_OPTS"] = f"{option} {os.environ.get('SPARK_SUBMIT_OPTS', '')}".strip()
+
+
 def main(argv: list[str] | None = None) -> int:
     # Dagster stops a run's log-capture helpers with SIGTERM; an ignored SIGTERM inherited from
     # whoever started us would be inherited by them too, and they would never stop.
     if signal.getsignal(signal.SIGTERM) is signal.SIG_IGN:
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
     args = parser().parse_args(argv)
+    if args.command in LOCAL_SPARK_COMMANDS and not args.verbose:
+        quiet_local_spark()
     try:
         return args.handler(args) or 0
     except (CliError, ConfigError) as error:
