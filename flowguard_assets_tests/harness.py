@@ -2,9 +2,9 @@
 
 import gzip
 import json
+from collections.abc import Callable, Iterable
 from datetime import date, datetime, timezone
 from pathlib import Path
-from collections.abc import Callable, Iterable
 from typing import Any
 
 import dagster as dg

@@ -325,7 +325,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     landing = local_landing()
     summary = generate_days(landing, start, DEMO_DAYS, replace=True)
     print(f"Sample data: {summary.order_lines + summary.click_lines} lines in {summary.files} files")
-    ok = run_days(start, end)
+    ok = run_days(start, end, verbose=args.verbose)
     print(
         f"\nLanding zone: {landing}\nTables: {settings.warehouse_dir} ({settings.warehouse} warehouse)"
         f"\nDagster instance (runs, events, check results): {os.environ['DAGSTER_HOME']}"
