@@ -1,12 +1,14 @@
 """Gold: the four daily metric tables from good Silver rows (SPEC §3), as one step.
 
-One step builds whichever Gold tables a run selects, from one read of Silver, for the days of the
-run whose Silver gates pass (SPEC §4); a blocked day keeps the Gold it had. Each table's days are
-materialized, and reconciled, one by one, so the UI shows exactly which days the run wrote.
+One step builds whichever Gold tables a run selects, their Spark queries side by side, for the
+days of the run whose Silver gates pass (SPEC §4); a blocked day keeps the Gold it had. Each
+table's days are materialized, and reconciled, one by one, so the UI shows exactly which days
+the run wrote.
 """
 
 
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -134,14 +136,6 @@ def _days(session: SparkSession, days: Sequence[date]) -> DataFrame:
     return session.createDataFrame([(day,) for day in days], "DATE date")
 
 
-def _publish(warehouse: Warehouse, spec: GoldTable, inputs: SilverInputs, days: list[date]) -> list[Row]:
-    """Build a Gold table's days in one Spark job and write them from the driver (a few rows
-    per day); returns the rows."""
-    result = spec.build(inputs).toArrow()
-    warehouse.write(spec.table, result, days)
-    return result.to_pylist()
-
-
 def _materializations(spec: GoldTable, rows: list[Row], days: list[date]) -> Iterator[dg.AssetMaterialization]:
     """Each day of a Gold table, with its headline figures and a preview."""
     shown = [c for c in spec.table.column_names if c not in ("DATE", "LOAD_TIMESTAMP", "PROCESSING_VERSION")]
@@ -168,25 +162,26 @@ def _build(
     """Build, write and reconcile the selected tables for `days` (the days not blocked); the
     tables not selected are reconciled as the warehouse holds them."""
     before = days[0] - timedelta(days=1)
-    orders = good_rows(warehouse.read(ORDERS_CLEAN, before, days[-1], gold.ORDER_COLUMNS)).cache()
-    clicks = good_rows(warehouse.read(CLICKS_CLEAN, days[0], days[-1], gold.CLICK_COLUMNS)).cache()
-    try:
-        history_start = daily_partitions.start.date()
-        inputs = SilverInputs(
-            days=_days(orders.sparkSession, days),
-            orders=orders,
-            clicks=clicks,
-            buyers_before=warehouse.read(DAILY_BUYERS, history_start, before),
-            untrusted=untrusted,
-        )
+    orders = good_rows(warehouse.read(ORDERS_CLEAN, before, days[-1], gold.ORDER_COLUMNS))
+    clicks = good_rows(warehouse.read(CLICKS_CLEAN, days[0], days[-1], gold.CLICK_COLUMNS))
+    inputs = SilverInputs(
+        days=_days(orders.sparkSession, days),
+        orders=orders,
+        clicks=clicks,
+        buyers_before=warehouse.read(DAILY_BUYERS, daily_partitions.start.date(), before),
+        untrusted=untrusted,
+    )
+    # Each query is a chain of small stages; run side by side, they keep the cores busy.
+    with ThreadPoolExecutor(max_workers=len(selected) + 1) as pool:
+        built = [(spec, pool.submit(lambda s=spec: s.build(inputs).toArrow())) for spec in selected]
+        reference = pool.submit(silver_reference, orders.where(orders.DATE_PARTITION.isin(days)))
         rows = {}
-        for spec in selected:
-            rows[spec.table.name] = _publish(warehouse, spec, inputs, days)
+        for spec, future in built:
+            result = future.result()
+            warehouse.write(spec.table, result, days)  # from the driver: a few rows per day
+            rows[spec.table.name] = result.to_pylist()
             yield from _materializations(spec, rows[spec.table.name], days)
-        silver = silver_reference(orders.where(orders.DATE_PARTITION.isin(days)))
-    finally:
-        orders.unpersist()
-        clicks.unpersist()
+        silver = reference.result()
     for spec in GOLD:
         if spec.table.name not in rows:
             held = warehouse.read(spec.table, days[0], days[-1]).collect()

@@ -24,7 +24,7 @@ from flowguard_assets.transforms.silver import good_rows, placed_orders, stamped
 
 _FLAGS = ("DATE_PARTITION", "IS_VALID", "IS_DUPLICATE")
 _ENRICHED = ("ITEM_ID", "ENRICHED_ITEM_NAME", "ENRICHED_CATEGORY", "USER_ID")
-# The Silver columns the Gold tables (and their reconciliation) read: a run caches only these.
+# The Silver columns the Gold tables (and their reconciliation) read: a run reads only these.
 ORDER_COLUMNS = (*_FLAGS, *_ENRICHED, "ORDER_ID", "STATUS", "QUANTITY", "PRICE", "ORDER_AMOUNT", "ORDER_TIMESTAMP")
 CLICK_COLUMNS = (*_FLAGS, *_ENRICHED, "SESSION_ID", "EVENT_TYPE")
 
