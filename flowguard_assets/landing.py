@@ -40,10 +40,6 @@ _ARROW_SCHEMA = pa.schema(
 )
 _BATCH_LINES = 20_000
 _BATCH_BYTES = 64 << 20
-# A plain file is read as chunks of about this size, one task each, so that a few large files
-# keep every core busy; a gzip file cannot be entered mid-way and is one task.
-CHUNK_BYTES = 32 << 20
-_COUNT_BLOCK = 8 << 20
 _SUFFIXES = (".jsonl", ".jsonl.gz")
 _SCHEMES = {"s3a": "s3"}  # Spark's spelling of the same store
 
@@ -79,7 +75,6 @@ def file_name(location: str) -> str:
 class LandingFile:
     partition_date: date
     path: str  # a local path or a URI, as the zone's root is
-    size: int = 0  # bytes
 
     @property
     def name(self) -> str:
@@ -138,32 +133,23 @@ def landing_files(root: Location, topic: str, days: Sequence[date]) -> list[Land
             raise LandingError(
                 f"Landing folder {shown(child(root, folder))} does not exist: no {topic} data for {day}"
             )
-        found = sorted(
-            (info.base_name, info.size or 0)
+        names = sorted(
+            info.base_name
             for info in fs.get_file_info(pafs.FileSelector(f"{base}/{folder}"))
             if is_landed_file(info)
         )
-        files += [LandingFile(day, child(root, f"{folder}/{name}"), size) for name, size in found]
+        files += [LandingFile(day, child(root, f"{folder}/{name}")) for name in names]
     return files
 
 
-def chunks(file: LandingFile) -> list[tuple[int, int | None]]:
-    """The byte ranges `file` is read as (None: to its end); a line belongs to the range its
-    first byte is in."""
-    if file.name.endswith(".gz") or file.size <= CHUNK_BYTES:
-        return [(0, None)]
-    count = -(-file.size // CHUNK_BYTES)
-    bounds = [file.size * k // count for k in range(count + 1)]
-    return [*zip(bounds, bounds[1:-1]), (bounds[-2], None)]
-
-
 def read_lines(spark: SparkSession, files: Sequence[LandingFile]) -> DataFrame:
-    """One row per non-empty line of `files` (LINE_SCHEMA), read in parallel, a task per chunk."""
+    """One row per non-empty line of `files` (LINE_SCHEMA), read in parallel, one task per file."""
     if not files:
         return spark.createDataFrame([], LINE_SCHEMA)
-    ranges = [(f.partition_date, f.path, start, end) for f in files for start, end in chunks(f)]
-    paths = spark.createDataFrame(ranges, "PARTITION_DATE date, PATH string, START long, END long")
-    return paths.repartition(len(ranges)).mapInArrow(_read_chunks, LINE_SCHEMA)
+    paths = spark.createDataFrame(
+        [(f.partition_date, f.path) for f in files], "PARTITION_DATE date, PATH string"
+    )
+    return paths.repartition(len(files)).mapInArrow(_read_files, LINE_SCHEMA)
 
 
 def check_readable(files: Sequence[LandingFile]) -> None:
@@ -174,15 +160,14 @@ def check_readable(files: Sequence[LandingFile]) -> None:
             pass
 
 
-def _read_chunks(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+def _read_files(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
     for batch in batches:
-        for chunk in zip(*(column.to_pylist() for column in batch.columns)):
-            yield from _read_file(*chunk)
+        for day, path in zip(batch.column(0).to_pylist(), batch.column(1).to_pylist()):
+            yield from _read_file(day, path)
 
 
-def _read_file(day: date, path: str, start: int = 0, end: int | None = None) -> Iterator[pa.RecordBatch]:
-    """The non-empty lines of one file (of its lines that begin in bytes `start`..`end`), decoded
-    as UTF-8 (a bad byte becomes U+FFFD), numbered from the file's first line."""
+def _read_file(day: date, path: str) -> Iterator[pa.RecordBatch]:
+    """The non-empty lines of one file, decoded as UTF-8 (a bad byte becomes U+FFFD)."""
     name = file_name(path)
     numbers: list[int] = []
     texts: list[str] = []
@@ -191,11 +176,7 @@ def _read_file(day: date, path: str, start: int = 0, end: int | None = None) -> 
         fs, inner = filesystem(path)
         with fs.open_input_stream(inner, compression=None) as stream:
             handle = gzip.GzipFile(fileobj=stream) if name.endswith(".gz") else io.BufferedReader(stream)
-            number, position = _skip_to(handle, start)
-            for raw in handle:
-                if end is not None and position >= end:
-                    break
-                number, position = number + 1, position + len(raw)
+            for number, raw in enumerate(handle, start=1):
                 if not raw.strip():
                     continue
                 text = raw.rstrip(b"\r\n").decode("utf-8", errors="replace")
@@ -209,22 +190,6 @@ def _read_file(day: date, path: str, start: int = 0, end: int | None = None) -> 
         raise LandingError(f"Cannot read landing file {shown(path)}: {error}") from None
     if texts:
         yield _batch(day, name, numbers, texts)
-
-
-def _skip_to(handle: io.BufferedIOBase, start: int) -> tuple[int, int]:
-    """Move `handle` to the first line beginning at or after byte `start`; returns the number of
-    lines before it and its position."""
-    if start == 0:
-        return 0, 0
-    newlines, left = 0, start - 1
-    while left:
-        block = handle.read(min(left, _COUNT_BLOCK))
-        if not block:
-            return newlines, start - left
-        newlines, left = newlines + block.count(b"\n"), left - len(block)
-    if handle.read(1) == b"\n":  # the byte before `start`: a line begins at `start`
-        return newlines + 1, start
-    return newlines + 1, start + len(handle.readline())  # the rest of the line it is in
 
 
 def _batch(day: date, name: str, numbers: list[int], texts: list[str]) -> pa.RecordBatch:

@@ -11,7 +11,6 @@ from pyspark.sql import functions as F
 from pyspark.testing import assertDataFrameEqual
 
 from flowguard_assets.errors import LandingError
-from flowguard_assets import landing
 from flowguard_assets.landing import landing_files, read_lines
 from flowguard_assets.resources.landing_zone import LandingZoneResource
 from flowguard_assets.tables import CLICKS_RAW, ORDERS_RAW
@@ -71,21 +70,6 @@ def test_one_row_per_non_empty_line_including_garbage(spark, tmp_path):
         assert garbage[number]["INGESTION_ID"] is None
         assert garbage[number]["EVENT_ID"] is None
     assert garbage[8]["RAW_EVENT"] == '{"topic": "raw.orders.v1", "partition": 0'
-
-
-def test_a_large_file_read_in_chunks_keeps_every_line_and_its_number(spark, tmp_path, monkeypatch):
-    """Chunk boundaries fall mid-line, on a newline, in empty lines and in CRLF line ends: every
-    line is read once, by the chunk its first byte is in, and numbered from the file's start."""
-    lines = [envelope(ORDER, offset=n) if n % 7 else "" for n in range(1, 60)] + ["not JSON\r", "   ", "last"]
-    write_landing(tmp_path, ORDERS, DAY, "part-1.jsonl", lines)
-    whole = bronze(spark, tmp_path)
-    for chunk_bytes in (150, 1000, 4096):
-        monkeypatch.setattr(landing, "CHUNK_BYTES", chunk_bytes)
-        (file,) = landing_files(tmp_path, ORDERS, [DAY])
-        assert len(landing.chunks(file)) == -(-file.size // chunk_bytes)
-        chunked = bronze(spark, tmp_path)
-        assert [(r["SOURCE_LINE"], r["RAW_EVENT"]) for r in chunked] == [(r["SOURCE_LINE"], r["RAW_EVENT"]) for r in whole]
-    assert [r["SOURCE_LINE"] for r in whole] == [n for n in range(1, 63) if n % 7 and n != 61]
 
 
 def test_envelope_and_typed_event_columns(spark, tmp_path):
